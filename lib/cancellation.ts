@@ -1,0 +1,36 @@
+import { CanceledError, type InternalAxiosRequestConfig } from 'axios';
+
+/**
+ * Waits for `promise` unless the request is canceled first (AbortSignal or CancelToken),
+ * in which case it rejects at once with axios' own CanceledError. The promise itself
+ * (a fetch other requests may share) is left running.
+ */
+export function unlessCanceled<T>(promise: Promise<T>, config: InternalAxiosRequestConfig): Promise<T> {
+  const { signal, cancelToken } = config;
+  if (!signal && !cancelToken) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const cancel = (reason?: unknown): void => {
+      stopListening();
+      reject(reason instanceof CanceledError ? reason : new CanceledError(undefined, undefined, config));
+    };
+    const onAbort = (): void => cancel();
+    const stopListening = (): void => {
+      signal?.removeEventListener?.('abort', onAbort);
+      cancelToken?.unsubscribe(cancel);
+    };
+    if (signal?.aborted) return cancel();
+    if (cancelToken?.reason) return cancel(cancelToken.reason);
+    signal?.addEventListener?.('abort', onAbort);
+    cancelToken?.subscribe(cancel);
+    promise.then(
+      (value) => {
+        stopListening();
+        resolve(value);
+      },
+      (error: unknown) => {
+        stopListening();
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,123 @@
+/**
+ * The errors this library raises. Each has a stable `code` to branch on, so a
+ * caller can tell "the authorization server said invalid_client" from "it was
+ * unreachable" without parsing messages. No error carries the client secret,
+ * the Basic credentials or an access token, in any field or in its inspection.
+ */
+
+export const ErrorCode = {
+  /** An option passed to `oauth2()` is missing or invalid. */
+  InvalidOptions: 'ERR_OAUTH2_INVALID_OPTIONS',
+  /** The token endpoint answered with an error status (RFC 6749 §5.2). */
+  TokenEndpoint: 'ERR_OAUTH2_TOKEN_ENDPOINT',
+  /** The token endpoint answered 200 with a body that is not a usable token (RFC 6749 §5.1). */
+  InvalidTokenResponse: 'ERR_OAUTH2_INVALID_TOKEN_RESPONSE',
+  /** The token request failed on the network: refused, reset, DNS, TLS. */
+  TokenRequestFailed: 'ERR_OAUTH2_TOKEN_REQUEST_FAILED',
+  /** The token request did not complete within its timeout. */
+  TokenTimeout: 'ERR_OAUTH2_TOKEN_TIMEOUT',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base class of every error this library raises. */
+export class OAuth2Error extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message);
+    this.code = code;
+    if (options && 'cause' in options) {
+      // Non-enumerable, like the built-in `cause`, so serializers skip it.
+      Object.defineProperty(this, 'cause', { value: options.cause, writable: true, configurable: true });
+    }
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, code: this.code, message: this.message, ...ownFields(this) };
+  }
+}
+
+/** An option is missing or invalid. `option` names it. Thrown by `oauth2()`, before anything is sent. */
+export class InvalidOptionsError extends OAuth2Error {
+  readonly option: string;
+
+  constructor(option: string, problem: string) {
+    super(ErrorCode.InvalidOptions, `Invalid option "${option}": ${problem}`);
+    this.option = option;
+  }
+}
+
+/** The OAuth2 error fields of RFC 6749 §5.2, as the token endpoint sent them. */
+export interface TokenEndpointErrorFields {
+  /** HTTP status of the token response. */
+  status: number;
+  /** RFC 6749 §5.2 `error`, e.g. `invalid_client`, when the body had one. */
+  error?: string;
+  /** RFC 6749 §5.2 `error_description`. */
+  errorDescription?: string;
+  /** RFC 6749 §5.2 `error_uri`. */
+  errorUri?: string;
+}
+
+/** The token endpoint answered with an error status. Never triggers a 401 replay. */
+export class TokenEndpointError extends OAuth2Error {
+  readonly status: number;
+  readonly error?: string;
+  readonly errorDescription?: string;
+  readonly errorUri?: string;
+
+  constructor(fields: TokenEndpointErrorFields) {
+    super(ErrorCode.TokenEndpoint, describeEndpointError(fields));
+    this.status = fields.status;
+    if (fields.error !== undefined) this.error = fields.error;
+    if (fields.errorDescription !== undefined) this.errorDescription = fields.errorDescription;
+    if (fields.errorUri !== undefined) this.errorUri = fields.errorUri;
+  }
+}
+
+/** The token endpoint answered 200 with something that is not a usable bearer token. */
+export class InvalidTokenResponseError extends OAuth2Error {
+  readonly status: number;
+
+  constructor(status: number, problem: string) {
+    super(ErrorCode.InvalidTokenResponse, `Invalid token response: ${problem}`);
+    this.status = status;
+  }
+}
+
+/** The token request failed before any response arrived. `cause` holds the network error (code and message only). */
+export class TokenRequestError extends OAuth2Error {
+  constructor(message: string, cause: Error) {
+    super(ErrorCode.TokenRequestFailed, `Token request failed: ${message}`, { cause });
+  }
+}
+
+/** The token request took longer than its timeout (`backend.timeout`, default 10 s). */
+export class TokenTimeoutError extends OAuth2Error {
+  readonly timeout: number;
+
+  constructor(timeout: number) {
+    super(ErrorCode.TokenTimeout, `Token request timed out after ${timeout} ms`);
+    this.timeout = timeout;
+  }
+}
+
+function describeEndpointError({ status, error, errorDescription }: TokenEndpointErrorFields): string {
+  let message = `Token endpoint answered ${status}`;
+  if (error !== undefined) message += ` ${error}`;
+  if (errorDescription !== undefined) message += `: ${errorDescription}`;
+  return message;
+}
+
+function ownFields(error: Error): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const key of Object.keys(error)) {
+    if (key !== 'message' && key !== 'code') fields[key] = (error as unknown as Record<string, unknown>)[key];
+  }
+  return fields;
+}

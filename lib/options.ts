@@ -1,0 +1,256 @@
+import type { AxiosInstance, AxiosRequestConfig } from 'axios';
+import { InvalidOptionsError } from './errors';
+
+/** How the client authenticates at the token endpoint (RFC 6749 §2.3.1). */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post';
+
+/** The grant used to obtain tokens (RFC 6749 §4.4). */
+export type GrantType = 'client_credentials';
+
+/** Options of `oauth2(instance, options)`. Each maps to an attribute of Couper's `oauth2` block. */
+export interface OAuth2Options {
+  /**
+   * URL of the authorization server's token endpoint: absolute, `http:` or `https:`,
+   * without a fragment (RFC 6749 §3.2). Required. Couper: `token_endpoint`.
+   * @example 'https://auth.example.com/oauth2/token'
+   */
+  tokenEndpoint: string;
+  /** The client identifier (RFC 6749 §2.2). Required. Couper: `client_id`. */
+  clientId: string;
+  /** The client password (RFC 6749 §2.3.1). Required. Never logged, never in an error. Couper: `client_secret`. */
+  clientSecret: string;
+  /**
+   * Scopes to request (RFC 6749 §3.3): a space-separated string, or an array joined
+   * with one space. Omitted from the token request when empty. Default: none.
+   * Couper: `scope`.
+   * @example ['invoices:read', 'invoices:write']
+   */
+  scope?: string | readonly string[];
+  /**
+   * How the client authenticates: `'client_secret_basic'` sends an HTTP Basic header
+   * (id and secret form-urlencoded first, as RFC 6749 §2.3.1 requires);
+   * `'client_secret_post'` sends both in the form body. Default `'client_secret_basic'`.
+   * Couper: `token_endpoint_auth_method`.
+   */
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
+  /** The grant type. Only `'client_credentials'` for now. Default `'client_credentials'`. Couper: `grant_type`. */
+  grantType?: GrantType;
+  /**
+   * How many times a request answered 401 by the resource is replayed, each time with
+   * a freshly fetched token. `0` disables replay. A non-negative integer; default `1`.
+   * Couper: `retries`.
+   */
+  retries?: number;
+  /**
+   * What sends the token request: an axios instance of your own (proxy, TLS agent,
+   * interceptors), or a request config from which a private instance is made. It must
+   * not be the instance being authorized. The token request times out after its
+   * `timeout`, or 10 000 ms when that is unset or 0. Default: a private axios instance.
+   * Couper: `backend`.
+   */
+  backend?: AxiosInstance | AxiosRequestConfig;
+  /**
+   * Origins that receive the bearer token, e.g. `['https://api.example.com']`, or `'*'`
+   * for every origin. Default: the origin of the instance's `baseURL` when it has one,
+   * otherwise every origin.
+   */
+  origins?: readonly string[] | '*';
+  /**
+   * Extra form parameters for the token request, such as `audience` or RFC 8707
+   * `resource` (an array sends the parameter once per value). They cannot replace
+   * `grant_type`, `scope`, `client_id` or `client_secret`. Default: none.
+   */
+  extraParams?: Readonly<Record<string, string | readonly string[]>>;
+  /**
+   * Lifetime in seconds assumed for a token whose response has no usable `expires_in`.
+   * Default: unset, which keeps such a token until the resource answers 401.
+   */
+  defaultLifetime?: number;
+}
+
+/** Options after validation, with defaults applied. */
+export interface ResolvedOptions {
+  tokenEndpoint: string;
+  clientId: string;
+  clientSecret: string;
+  scope: string;
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  grantType: GrantType;
+  retries: number;
+  backend: AxiosInstance | AxiosRequestConfig | undefined;
+  /** Normalized origins, or `'*'` for all; `undefined` means "derive from the instance". */
+  origins: ReadonlySet<string> | '*' | undefined;
+  extraParams: ReadonlyArray<readonly [string, string]>;
+  defaultLifetimeMs: number | undefined;
+}
+
+const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
+const GRANT_TYPES: readonly GrantType[] = ['client_credentials'];
+const RESERVED_PARAMS = new Set(['grant_type', 'scope', 'client_id', 'client_secret']);
+/** RFC 6749 §3.3: scope-token = 1*NQCHAR, NQCHAR = %x21 / %x23-5B / %x5D-7E. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/** Checks every option and applies defaults. Throws InvalidOptionsError naming the first bad option. */
+export function resolveOptions(options: OAuth2Options): ResolvedOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionsError('options', 'expected an object with tokenEndpoint, clientId and clientSecret');
+  }
+  return {
+    tokenEndpoint: resolveTokenEndpoint(options.tokenEndpoint),
+    clientId: requireCredential('clientId', options.clientId),
+    clientSecret: requireCredential('clientSecret', options.clientSecret),
+    scope: resolveScope(options.scope),
+    tokenEndpointAuthMethod: oneOf('tokenEndpointAuthMethod', options.tokenEndpointAuthMethod, AUTH_METHODS),
+    grantType: oneOf('grantType', options.grantType, GRANT_TYPES),
+    retries: resolveRetries(options.retries),
+    backend: resolveBackend(options.backend),
+    origins: resolveOrigins(options.origins),
+    extraParams: resolveExtraParams(options.extraParams),
+    defaultLifetimeMs: resolveDefaultLifetime(options.defaultLifetime),
+  };
+}
+
+function resolveTokenEndpoint(value: unknown): string {
+  if (typeof value !== 'string' || value === '') {
+    throw new InvalidOptionsError('tokenEndpoint', 'required; expected an absolute http(s) URL');
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidOptionsError('tokenEndpoint', 'expected an absolute http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidOptionsError('tokenEndpoint', `expected an http: or https: URL, got ${url.protocol}`);
+  }
+  // RFC 6749 §3.2: "The endpoint URI MUST NOT include a fragment component."
+  if (url.hash !== '' || value.includes('#')) {
+    throw new InvalidOptionsError('tokenEndpoint', 'must not include a fragment (RFC 6749 §3.2)');
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new InvalidOptionsError('tokenEndpoint', 'must not embed credentials; use clientId and clientSecret');
+  }
+  return url.href;
+}
+
+function requireCredential(name: 'clientId' | 'clientSecret', value: unknown): string {
+  if (typeof value !== 'string' || value === '') {
+    throw new InvalidOptionsError(name, 'required; expected a non-empty string');
+  }
+  // A lone surrogate has no UTF-8 encoding, so it could never authenticate.
+  if (!isWellFormedUnicode(value)) {
+    throw new InvalidOptionsError(name, 'contains a lone UTF-16 surrogate, which has no UTF-8 encoding');
+  }
+  return value;
+}
+
+function resolveScope(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  const tokens = typeof value === 'string' ? value.split(' ').filter((token) => token !== '') : value;
+  if (!Array.isArray(tokens)) {
+    throw new InvalidOptionsError('scope', 'expected a space-separated string or an array of strings');
+  }
+  for (const token of tokens) {
+    if (typeof token !== 'string' || !SCOPE_TOKEN.test(token)) {
+      throw new InvalidOptionsError(
+        'scope',
+        `each scope must be printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3); got ${JSON.stringify(token)}`,
+      );
+    }
+  }
+  return tokens.join(' ');
+}
+
+function oneOf<T extends string>(name: string, value: unknown, accepted: readonly T[]): T {
+  if (value === undefined) return accepted[0];
+  if (!accepted.includes(value as T)) {
+    throw new InvalidOptionsError(name, `expected one of ${accepted.map((a) => `'${a}'`).join(', ')}; got ${describe(value)}`);
+  }
+  return value as T;
+}
+
+function resolveRetries(value: unknown): number {
+  if (value === undefined) return 1;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidOptionsError('retries', `expected a non-negative integer (0 disables replay); got ${describe(value)}`);
+  }
+  return value;
+}
+
+function resolveBackend(value: unknown): AxiosInstance | AxiosRequestConfig | undefined {
+  if (value === undefined) return undefined;
+  if (isAxiosInstance(value) || (value !== null && typeof value === 'object' && !Array.isArray(value))) {
+    return value as AxiosInstance | AxiosRequestConfig;
+  }
+  throw new InvalidOptionsError('backend', `expected an axios instance or an axios request config; got ${describe(value)}`);
+}
+
+function resolveOrigins(value: unknown): ReadonlySet<string> | '*' | undefined {
+  if (value === undefined) return undefined;
+  if (value === '*') return '*';
+  if (!Array.isArray(value)) {
+    throw new InvalidOptionsError('origins', `expected an array of http(s) origins or '*'; got ${describe(value)}`);
+  }
+  return new Set(value.map((origin) => normalizeOrigin(origin)));
+}
+
+function normalizeOrigin(value: unknown): string {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new InvalidOptionsError('origins', `expected http(s) origins such as 'https://api.example.com'; got ${describe(value)}`);
+  }
+  return url.origin;
+}
+
+function resolveExtraParams(value: unknown): ReadonlyArray<readonly [string, string]> {
+  if (value === undefined) return [];
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidOptionsError('extraParams', `expected an object of string values; got ${describe(value)}`);
+  }
+  const params: Array<readonly [string, string]> = [];
+  for (const [name, raw] of Object.entries(value)) {
+    if (RESERVED_PARAMS.has(name)) {
+      throw new InvalidOptionsError('extraParams', `"${name}" is set by the library and cannot be overridden`);
+    }
+    const values: unknown[] = Array.isArray(raw) ? raw : [raw];
+    for (const item of values) {
+      if (typeof item !== 'string') {
+        throw new InvalidOptionsError('extraParams', `"${name}" must be a string or an array of strings`);
+      }
+      params.push([name, item]);
+    }
+  }
+  return params;
+}
+
+function resolveDefaultLifetime(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidOptionsError('defaultLifetime', `expected a positive number of seconds; got ${describe(value)}`);
+  }
+  return value * 1000;
+}
+
+export function isAxiosInstance(value: unknown): value is AxiosInstance {
+  return (
+    typeof value === 'function' &&
+    typeof (value as AxiosInstance).request === 'function' &&
+    typeof (value as AxiosInstance).defaults === 'object'
+  );
+}
+
+function isWellFormedUnicode(value: string): boolean {
+  return /^(?:[^\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/.test(value);
+}
+
+/** A short description of a bad value for an error message. Never echoes credentials: only used on non-secret options. */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}

@@ -1,0 +1,111 @@
+import type { IssuedToken } from './token-response';
+
+/**
+ * How early a token counts as expired: 5 % of its lifetime, at most 30 s. A fixed slack
+ * would either waste most of a 60 s token or cut an hour-long one too close; this gives
+ * 3 s on a 60 s token and 30 s on a 3600 s one. Lifetimes are counted from the moment
+ * the token request was sent, so transit time is already on the safe side.
+ */
+export const EXPIRY_MARGIN_FRACTION = 0.05;
+export const MAX_EXPIRY_MARGIN_MS = 30_000;
+/** After a failed background renewal, wait this long before the next attempt. */
+export const RENEW_RETRY_DELAY_MS = 1_000;
+
+interface CachedToken {
+  readonly value: string;
+  /** From here on, a request still gets this token but starts a renewal in the background. */
+  readonly renewAt: number;
+  /** From here on, the token is not handed out; callers wait for a new one. */
+  readonly expiresAt: number;
+}
+
+export interface TokenManagerOptions {
+  /** Lifetime assumed for a token without `expires_in`; undefined keeps it until invalidated. */
+  defaultLifetimeMs?: number;
+  /** Clock, in milliseconds. */
+  now?: () => number;
+}
+
+/**
+ * Caches one access token, renews it before it expires, and makes concurrent callers
+ * share one in-flight fetch. It knows nothing of HTTP requests or interceptors: it only
+ * calls `fetchToken` and hands out strings.
+ */
+export class TokenManager {
+  readonly #fetchToken: () => Promise<IssuedToken>;
+  readonly #defaultLifetimeMs: number | undefined;
+  readonly #now: () => number;
+  #cached: CachedToken | undefined;
+  #inFlight: Promise<string> | undefined;
+  #renewRetryAt = 0;
+
+  constructor(fetchToken: () => Promise<IssuedToken>, options: TokenManagerOptions = {}) {
+    this.#fetchToken = fetchToken;
+    this.#defaultLifetimeMs = options.defaultLifetimeMs;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * The cached token when it can be used now, else undefined. Never waits and never
+   * fails; near expiry it starts a background renewal and still returns the current token.
+   */
+  peek(): string | undefined {
+    const cached = this.#cached;
+    if (cached === undefined) return undefined;
+    const now = this.#now();
+    if (now < cached.renewAt) return cached.value;
+    if (now >= cached.expiresAt) return undefined;
+    this.#renewInBackground(now);
+    return cached.value;
+  }
+
+  /** A usable token: the cached one, or the result of the one fetch all callers share. */
+  getToken(): Promise<string> {
+    const token = this.peek();
+    if (token !== undefined) return Promise.resolve(token);
+    return this.#inFlight ?? this.#startFetch();
+  }
+
+  /**
+   * Drops the cached token. Given the token that was rejected, drops it only if it is
+   * still the cached one, so a burst of 401s for an old token does not discard its successor.
+   */
+  invalidate(rejectedToken?: string): void {
+    if (this.#cached !== undefined && (rejectedToken === undefined || this.#cached.value === rejectedToken)) {
+      this.#cached = undefined;
+    }
+  }
+
+  #startFetch(): Promise<string> {
+    const requestedAt = this.#now();
+    const fetch: Promise<string> = this.#fetchToken()
+      .then((issued) => {
+        this.#store(issued, requestedAt);
+        return issued.accessToken;
+      })
+      .finally(() => {
+        if (this.#inFlight === fetch) this.#inFlight = undefined;
+      });
+    this.#inFlight = fetch;
+    return fetch;
+  }
+
+  #renewInBackground(now: number): void {
+    if (this.#inFlight !== undefined || now < this.#renewRetryAt) return;
+    this.#startFetch().catch(() => {
+      // The current token is still valid; try again shortly rather than on every request.
+      this.#renewRetryAt = this.#now() + RENEW_RETRY_DELAY_MS;
+    });
+  }
+
+  #store(issued: IssuedToken, requestedAt: number): void {
+    const lifetime = issued.lifetimeMs ?? this.#defaultLifetimeMs;
+    if (lifetime === undefined) {
+      this.#cached = { value: issued.accessToken, renewAt: Infinity, expiresAt: Infinity };
+      return;
+    }
+    const margin = Math.min(lifetime * EXPIRY_MARGIN_FRACTION, MAX_EXPIRY_MARGIN_MS);
+    const expiresAt = requestedAt + lifetime - margin;
+    this.#cached = { value: issued.accessToken, renewAt: expiresAt - margin, expiresAt };
+  }
+}

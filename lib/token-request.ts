@@ -1,0 +1,87 @@
+import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
+import { clientAuthentication, type ClientAuthentication } from './client-auth';
+import { TokenRequestError, TokenTimeoutError } from './errors';
+import type { ResolvedOptions } from './options';
+import { processTokenResponse, type IssuedToken } from './token-response';
+
+/** Timeout of a token request when `backend` sets none, so a hanging server never hangs its callers. */
+export const DEFAULT_TOKEN_TIMEOUT_MS = 10_000;
+/** A token response is a few hundred bytes; refuse to buffer more than this. */
+const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
+
+export type FetchToken = () => Promise<IssuedToken>;
+
+/**
+ * Builds the function that performs one token request (RFC 6749 §4.4.2) through the
+ * backend and turns the answer into an IssuedToken. It has no interceptor of the
+ * authorized instance in its path, so it can never carry a bearer token.
+ */
+export function createTokenFetcher(options: ResolvedOptions): FetchToken {
+  const backend = resolveBackend(options.backend);
+  const timeout = positiveTimeout(backend.defaults.timeout) ?? DEFAULT_TOKEN_TIMEOUT_MS;
+  const authenticate = clientAuthentication(options.tokenEndpointAuthMethod, options.clientId, options.clientSecret);
+  return () => requestToken(backend, options, authenticate, timeout);
+}
+
+async function requestToken(
+  backend: AxiosInstance,
+  options: ResolvedOptions,
+  authenticate: ClientAuthentication,
+  timeout: number,
+): Promise<IssuedToken> {
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/x-www-form-urlencoded',
+    Accept: 'application/json',
+  };
+  const body = new URLSearchParams({ grant_type: options.grantType });
+  if (options.scope !== '') body.append('scope', options.scope);
+  authenticate(headers, body);
+  for (const [name, value] of options.extraParams) body.append(name, value);
+
+  // Our own deadline covers the whole exchange; axios' timeout alone is reset by a trickling server.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), timeout);
+  let response: AxiosResponse<unknown>;
+  try {
+    response = await backend.request<unknown>({
+      method: 'POST',
+      url: options.tokenEndpoint,
+      data: body.toString(),
+      headers,
+      timeout,
+      signal: deadline.signal,
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      validateStatus: () => true,
+      maxRedirects: 0,
+      maxContentLength: MAX_TOKEN_RESPONSE_BYTES,
+    });
+  } catch (error) {
+    throw toRequestError(error, deadline.signal.aborted, timeout);
+  } finally {
+    clearTimeout(timer);
+  }
+  return processTokenResponse(response.status, response.data);
+}
+
+function resolveBackend(backend: AxiosInstance | AxiosRequestConfig | undefined): AxiosInstance {
+  if (typeof backend === 'function') return backend;
+  return axios.create(backend);
+}
+
+function positiveTimeout(value: unknown): number | undefined {
+  return typeof value === 'number' && value > 0 ? value : undefined;
+}
+
+/**
+ * The AxiosError of a failed token request holds the form body and the Basic header in
+ * its config: it never leaves this function. Callers get the message and code only.
+ */
+function toRequestError(error: unknown, deadlinePassed: boolean, timeout: number): Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (deadlinePassed || code === 'ECONNABORTED' || code === 'ETIMEDOUT') return new TokenTimeoutError(timeout);
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = new Error(message);
+  if (typeof code === 'string') Object.assign(cause, { code });
+  return new TokenRequestError(message, cause);
+}

@@ -1,0 +1,105 @@
+import { InvalidTokenResponseError, TokenEndpointError } from './errors';
+
+/** A token as the token manager needs it: the value and, when the server said, how long it lives. */
+export interface IssuedToken {
+  accessToken: string;
+  /** Lifetime from `expires_in`, in milliseconds; undefined when the response had no usable value. */
+  lifetimeMs: number | undefined;
+}
+
+/** The success body as the server sends it (RFC 6749 §5.1); every field is untrusted. */
+interface TokenResponseBody {
+  access_token?: unknown;
+  token_type?: unknown;
+  expires_in?: unknown;
+}
+
+/** The error body as the server sends it (RFC 6749 §5.2). */
+interface TokenErrorBody {
+  error?: unknown;
+  error_description?: unknown;
+  error_uri?: unknown;
+}
+
+/** Couper's cap, and ours: a token is never cached for longer than a day, whatever `expires_in` claims. */
+export const MAX_LIFETIME_SECONDS = 86_400;
+/** Server-provided text kept in an error is cut to this length. */
+const MAX_FIELD_LENGTH = 1_000;
+/**
+ * A bearer token must fit an HTTP header and the RFC 6750 §2.1 credentials syntax:
+ * visible ASCII, no spaces, no control characters (so no CR/LF header injection).
+ */
+const LEGAL_TOKEN = /^[\x21-\x7E]+$/;
+const NUMERIC = /^\s*\d+(?:\.\d+)?\s*$/;
+
+/** Turns a token endpoint response into an IssuedToken, or throws the error it stands for. */
+export function processTokenResponse(status: number, rawBody: unknown): IssuedToken {
+  const body = parseJsonObject(rawBody);
+  if (status !== 200) throw endpointError(status, body);
+  if (body === undefined) throw new InvalidTokenResponseError(status, 'the body is not a JSON object');
+  return {
+    accessToken: validAccessToken(status, body),
+    lifetimeMs: lifetimeMs(body.expires_in),
+  };
+}
+
+function validAccessToken(status: number, body: TokenResponseBody): string {
+  const { access_token: accessToken, token_type: tokenType } = body;
+  if (typeof accessToken !== 'string' || accessToken === '') {
+    throw new InvalidTokenResponseError(status, 'access_token is missing, empty or not a string');
+  }
+  if (!LEGAL_TOKEN.test(accessToken)) {
+    throw new InvalidTokenResponseError(status, 'access_token contains characters not allowed in an HTTP header (controls, spaces or non-ASCII)');
+  }
+  // RFC 6749 §5.1 makes token_type REQUIRED; RFC 6749 §7.1 makes its comparison case-insensitive.
+  if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') {
+    throw new InvalidTokenResponseError(status, `token_type must be "Bearer"; got ${describeTokenType(tokenType)}`);
+  }
+  return accessToken;
+}
+
+/**
+ * `expires_in` as a number of seconds, or a numeric string, greater than zero; capped at
+ * one day. Anything else (absent, zero, negative, NaN, non-numeric) counts as "not given".
+ */
+export function lifetimeMs(expiresIn: unknown): number | undefined {
+  const seconds =
+    typeof expiresIn === 'number' ? expiresIn : typeof expiresIn === 'string' && NUMERIC.test(expiresIn) ? Number(expiresIn) : NaN;
+  if (!Number.isFinite(seconds) || seconds <= 0) return undefined;
+  return Math.min(seconds, MAX_LIFETIME_SECONDS) * 1000;
+}
+
+function endpointError(status: number, body: TokenErrorBody | undefined): TokenEndpointError {
+  return new TokenEndpointError({
+    status,
+    error: serverText(body?.error),
+    errorDescription: serverText(body?.error_description),
+    errorUri: serverText(body?.error_uri),
+  });
+}
+
+function parseJsonObject(raw: unknown): Record<string, unknown> | undefined {
+  let value = raw;
+  if (Buffer.isBuffer(value)) value = value.toString('utf8');
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  }
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function serverText(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  // Keep server text printable and short: it ends up in messages and logs.
+  const printable = value.replace(/[\x00-\x1F\x7F]/g, ' ');
+  return printable.length > MAX_FIELD_LENGTH ? `${printable.slice(0, MAX_FIELD_LENGTH)}…` : printable;
+}
+
+function describeTokenType(value: unknown): string {
+  if (value === undefined) return 'none';
+  if (typeof value !== 'string') return `a ${value === null ? 'null' : typeof value}`;
+  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+}
