@@ -1,0 +1,91 @@
+import axios from 'axios';
+import MockAdapter from 'axios-mock-adapter';
+import { oauth2, type OAuth2Options } from '../lib';
+
+const tokenEndpoint = 'https://auth.example.com/token';
+
+function setup(instanceConfig: { baseURL?: string }, options: Partial<OAuth2Options> = {}) {
+  const api = axios.create(instanceConfig);
+  const backend = axios.create();
+  const apiMock = new MockAdapter(api);
+  apiMock.onAny().reply(200);
+  new MockAdapter(backend).onPost(tokenEndpoint).reply(200, { access_token: 'tok', token_type: 'bearer' });
+  oauth2(api, { tokenEndpoint, clientId: 'id', clientSecret: 'secret', backend, ...options });
+  const sentAuthorization = async (url: string, config: Parameters<typeof api.get>[1] = {}) => {
+    apiMock.resetHistory();
+    await api.get(url, config);
+    const headers = (apiMock.history.get[0].headers ?? {}) as Record<string, unknown>;
+    const name = Object.keys(headers).find((key) => key.toLowerCase() === 'authorization');
+    return name === undefined ? undefined : (headers[name] as string);
+  };
+  return { sentAuthorization };
+}
+
+describe('which requests get the bearer token (SPEC §6)', () => {
+  it('by default, only the origin of the baseURL', async () => {
+    const { sentAuthorization } = setup({ baseURL: 'https://api.example.com/v1' });
+    expect(await sentAuthorization('/invoices')).toBe('Bearer tok');
+    expect(await sentAuthorization('https://api.example.com/other')).toBe('Bearer tok');
+    expect(await sentAuthorization('https://API.example.com:443/other')).toBe('Bearer tok');
+    expect(await sentAuthorization('https://elsewhere.example.com/invoices')).toBeUndefined();
+    expect(await sentAuthorization('http://api.example.com/invoices')).toBeUndefined();
+    expect(await sentAuthorization('https://api.example.com.evil.test/')).toBeUndefined();
+    expect(await sentAuthorization('https://api.example.com@evil.test/')).toBeUndefined();
+  });
+
+  it('follows a per-request baseURL', async () => {
+    const { sentAuthorization } = setup({ baseURL: 'https://api.example.com' });
+    expect(await sentAuthorization('/x', { baseURL: 'https://other.example.com' })).toBeUndefined();
+  });
+
+  it('with allowAbsoluteUrls false, judges by the baseURL that axios will use', async () => {
+    const { sentAuthorization } = setup({ baseURL: 'https://api.example.com' });
+    expect(await sentAuthorization('https://elsewhere.example.com/x', { allowAbsoluteUrls: false })).toBe('Bearer tok');
+  });
+
+  it('every origin when the instance has no baseURL', async () => {
+    const { sentAuthorization } = setup({});
+    expect(await sentAuthorization('https://a.example.com/x')).toBe('Bearer tok');
+    expect(await sentAuthorization('http://b.example.org:8080/y')).toBe('Bearer tok');
+  });
+
+  it('exactly the listed origins when `origins` is given', async () => {
+    const { sentAuthorization } = setup({ baseURL: 'https://api.example.com' }, { origins: ['https://files.example.com'] });
+    expect(await sentAuthorization('/x')).toBeUndefined();
+    expect(await sentAuthorization('https://files.example.com/f')).toBe('Bearer tok');
+  });
+
+  it("every origin with origins: '*'", async () => {
+    const { sentAuthorization } = setup({ baseURL: 'https://api.example.com' }, { origins: '*' });
+    expect(await sentAuthorization('https://anywhere.example.net/x')).toBe('Bearer tok');
+  });
+
+  it('leaves alone a request with its own Authorization header or axios auth', async () => {
+    const { sentAuthorization } = setup({ baseURL: 'https://api.example.com' });
+    expect(await sentAuthorization('/x', { headers: { Authorization: 'Bearer mine' } })).toBe('Bearer mine');
+    expect(await sentAuthorization('/x', { headers: { authorization: 'Token abc' } })).toBe('Token abc');
+    const withBasic = await sentAuthorization('/x', { auth: { username: 'u', password: 'p' } });
+    expect(withBasic).not.toBe('Bearer tok');
+  });
+});
+
+describe('origins on the wire', () => {
+  it('a second loopback origin never receives the token', async () => {
+    const { startServers, clientOptions } = await import('./support/servers');
+    const { ResourceServer } = await import('../examples/servers/resource-server');
+    const servers = await startServers();
+    const stranger = await new ResourceServer(() => false).start();
+    try {
+      const api = servers.newApi();
+      oauth2(api, clientOptions(servers));
+      await api.get('/mine');
+      await expect(api.get(`${stranger.url}/theirs`)).rejects.toMatchObject({ response: { status: 401 } });
+      expect(servers.api.requests[0].headers.authorization).toMatch(/^Bearer \S+$/);
+      expect(stranger.requests).toHaveLength(1);
+      expect(stranger.requests[0].headers.authorization).toBeUndefined();
+      expect(servers.auth.requests).toHaveLength(1);
+    } finally {
+      await Promise.all([servers.stop(), stranger.stop()]);
+    }
+  });
+});

@@ -1,0 +1,55 @@
+import { Readable } from 'node:stream';
+import { oauth2 } from '../lib';
+import { clientOptions, startServers, type Servers } from './support/servers';
+
+describe('request bodies are replayed intact', () => {
+  let servers: Servers;
+  beforeEach(async () => {
+    servers = await startServers();
+  });
+  afterEach(() => servers.stop());
+
+  /** Sends one request with a revoked token, so it is answered 401 and replayed once. */
+  async function sendTwice(data: unknown, headers: Record<string, string> = {}) {
+    const api = servers.newApi();
+    oauth2(api, clientOptions(servers));
+    await api.get('/warm');
+    servers.auth.revokeAll();
+    servers.api.requests.length = 0;
+    const response = await api.post('/upload', data, { headers });
+    expect(response.status).toBe(200);
+    const [first, replay] = servers.api.requests;
+    expect(servers.api.requests.map((r) => r.status)).toEqual([401, 200]);
+    return { first, replay };
+  }
+
+  it.each<[string, unknown, Record<string, string>, string]>([
+    ['a JSON object', { id: 7, tags: ['a', 'b'], nested: { ü: 'ß' } }, {}, '{"id":7,"tags":["a","b"],"nested":{"ü":"ß"}}'],
+    ['a JSON string with a JSON content type', '{"raw":true}', { 'Content-Type': 'application/json' }, '{"raw":true}'],
+    ['a plain string with a JSON content type', 'not json', { 'Content-Type': 'application/json' }, '"not json"'],
+    ['a text string', 'hello, wörld', { 'Content-Type': 'text/plain' }, 'hello, wörld'],
+    ['a Buffer', Buffer.from([0, 1, 2, 250, 255]), { 'Content-Type': 'application/octet-stream' }, '\u0000\u0001\u0002\ufffd\ufffd'],
+    ['URLSearchParams', new URLSearchParams({ a: '1', b: 'x y' }), {}, 'a=1&b=x+y'],
+  ])('%s', async (_name, data, headers, expectedText) => {
+    const { first, replay } = await sendTwice(data, headers);
+    expect(replay.body.equals(first.body)).toBe(true);
+    expect(replay.headers['content-type']).toBe(first.headers['content-type']);
+    expect(replay.headers['content-length']).toBe(first.headers['content-length']);
+    if (Buffer.isBuffer(data)) expect(replay.body.equals(data)).toBe(true);
+    else expect(replay.body.toString('utf8')).toBe(expectedText);
+  });
+
+  it('a stream body is not replayed: the 401 is returned', async () => {
+    const api = servers.newApi();
+    oauth2(api, clientOptions(servers));
+    await api.get('/warm');
+    servers.auth.revokeAll();
+    servers.api.requests.length = 0;
+    const stream = Readable.from([Buffer.from('chunk-1'), Buffer.from('chunk-2')]);
+    await expect(api.post('/upload', stream, { headers: { 'Content-Type': 'application/octet-stream' } })).rejects.toMatchObject({
+      response: { status: 401 },
+    });
+    expect(servers.api.requests).toHaveLength(1);
+    expect(servers.api.requests[0].body.toString()).toBe('chunk-1chunk-2');
+  });
+});
