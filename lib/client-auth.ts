@@ -12,10 +12,15 @@ export type ClientAuthentication = (headers: Record<string, string>, body: URLSe
  * `:`, `%`, `+`, spaces or non-ASCII letters survive the `id:secret` split on the server.
  */
 export function clientSecretBasic(clientId: string, clientSecret: string): ClientAuthentication {
-  const authorization = `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`, 'utf8').toString('base64')}`;
+  const authorization = `Basic ${basicCredentials(clientId, clientSecret)}`;
   return (headers) => {
     headers.Authorization = authorization;
   };
+}
+
+/** The base64 credentials of the Basic header: base64(formEncode(id) ":" formEncode(secret)), over UTF-8. */
+export function basicCredentials(clientId: string, clientSecret: string): string {
+  return Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`, 'utf8').toString('base64');
 }
 
 /** `client_secret_post`: id and secret as form parameters of the body (RFC 6749 §2.3.1), no Authorization header. */

@@ -1,7 +1,8 @@
 import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
-import { clientAuthentication, type ClientAuthentication } from './client-auth';
+import { basicCredentials, clientAuthentication, formEncode, type ClientAuthentication } from './client-auth';
 import { TokenRequestError, TokenTimeoutError } from './errors';
 import type { ResolvedOptions } from './options';
+import { createScrubber } from './redaction';
 import { processTokenResponse, type IssuedToken } from './token-response';
 
 /** Timeout of a token request when `backend` sets none, so a hanging server never hangs its callers. */
@@ -20,7 +21,13 @@ export function createTokenFetcher(options: ResolvedOptions): FetchToken {
   const backend = resolveBackend(options.backend);
   const timeout = positiveTimeout(backend.defaults.timeout) ?? DEFAULT_TOKEN_TIMEOUT_MS;
   const authenticate = clientAuthentication(options.tokenEndpointAuthMethod, options.clientId, options.clientSecret);
-  return () => requestToken(backend, options, authenticate, timeout);
+  const scrub = createScrubber(credentialForms(options.clientId, options.clientSecret));
+  return () => requestToken(backend, options, authenticate, timeout, scrub);
+}
+
+/** The secret in every form it travels in: raw, form-encoded, and inside the Basic header. */
+function credentialForms(clientId: string, clientSecret: string): string[] {
+  return [clientSecret, formEncode(clientSecret), encodeURIComponent(clientSecret), basicCredentials(clientId, clientSecret)];
 }
 
 async function requestToken(
@@ -28,6 +35,7 @@ async function requestToken(
   options: ResolvedOptions,
   authenticate: ClientAuthentication,
   timeout: number,
+  scrub: (text: string) => string,
 ): Promise<IssuedToken> {
   const headers: Record<string, string> = {
     'Content-Type': 'application/x-www-form-urlencoded',
@@ -61,7 +69,7 @@ async function requestToken(
   } finally {
     clearTimeout(timer);
   }
-  return processTokenResponse(response.status, response.data);
+  return processTokenResponse(response.status, response.data, scrub);
 }
 
 function resolveBackend(backend: AxiosInstance | AxiosRequestConfig | undefined): AxiosInstance {

@@ -32,10 +32,13 @@ const MAX_FIELD_LENGTH = 1_000;
 const LEGAL_TOKEN = /^[\x21-\x7E]+$/;
 const NUMERIC = /^\s*\d+(?:\.\d+)?\s*$/;
 
-/** Turns a token endpoint response into an IssuedToken, or throws the error it stands for. */
-export function processTokenResponse(status: number, rawBody: unknown): IssuedToken {
+/**
+ * Turns a token endpoint response into an IssuedToken, or throws the error it stands for.
+ * `scrub` cleans server text of our credentials before it goes into an error.
+ */
+export function processTokenResponse(status: number, rawBody: unknown, scrub: (text: string) => string = (text) => text): IssuedToken {
   const body = parseJsonObject(rawBody);
-  if (status !== 200) throw endpointError(status, body);
+  if (status !== 200) throw endpointError(status, body, scrub);
   if (body === undefined) throw new InvalidTokenResponseError(status, 'the body is not a JSON object');
   return {
     accessToken: validAccessToken(status, body),
@@ -69,12 +72,16 @@ export function lifetimeMs(expiresIn: unknown): number | undefined {
   return Math.min(seconds, MAX_LIFETIME_SECONDS) * 1000;
 }
 
-function endpointError(status: number, body: TokenErrorBody | undefined): TokenEndpointError {
+function endpointError(status: number, body: TokenErrorBody | undefined, scrub: (text: string) => string): TokenEndpointError {
+  const text = (value: unknown): string | undefined => {
+    const printable = serverText(value);
+    return printable === undefined ? undefined : scrub(printable);
+  };
   return new TokenEndpointError({
     status,
-    error: serverText(body?.error),
-    errorDescription: serverText(body?.error_description),
-    errorUri: serverText(body?.error_uri),
+    error: text(body?.error),
+    errorDescription: text(body?.error_description),
+    errorUri: text(body?.error_uri),
   });
 }
 

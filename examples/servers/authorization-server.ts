@@ -30,7 +30,10 @@ export interface AuthorizationServerOptions {
  */
 export class AuthorizationServer {
   readonly requests: ReceivedTokenRequest[] = [];
+  /** Tokens that are currently valid. */
   readonly issued = new Set<string>();
+  /** Every token ever issued, revoked or not. */
+  readonly everIssued: string[] = [];
   /** Set to answer token requests yourself (fault injection). Return true when you answered. */
   override: ((req: http.IncomingMessage, res: http.ServerResponse, received: ReceivedTokenRequest) => boolean | Promise<boolean>) | undefined;
   expiresIn: number | undefined;
@@ -60,6 +63,20 @@ export class AuthorizationServer {
 
   async stop(): Promise<void> {
     await this.#listening?.close();
+  }
+
+  /** Closes the port, so connections are refused, until `restart()` opens the same port again. */
+  async goDown(): Promise<void> {
+    await this.#listening?.close();
+  }
+
+  async restart(): Promise<void> {
+    const port = Number(new URL(this.url).port);
+    this.#listening = await listenOnLoopback((req, res) => void this.#handle(req, res), port);
+  }
+
+  registerClient(clientId: string, clientSecret: string): void {
+    this.#clients.set(clientId, clientSecret);
   }
 
   isValid(token: string): boolean {
@@ -97,6 +114,7 @@ export class AuthorizationServer {
     }
     const token = randomBytes(24).toString('base64url');
     this.issued.add(token);
+    this.everIssued.push(token);
     const answer: Record<string, unknown> = { access_token: token, token_type: 'Bearer' };
     if (this.expiresIn !== undefined) answer.expires_in = this.expiresIn;
     const scope = params.get('scope');

@@ -8,16 +8,16 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-/** Starts `handler` on 127.0.0.1 on a free port (port 0). */
-export async function listenOnLoopback(handler: http.RequestListener): Promise<Listening> {
+/** Starts `handler` on 127.0.0.1, on a free port (port 0) unless `port` names one. */
+export async function listenOnLoopback(handler: http.RequestListener, port = 0): Promise<Listening> {
   const server = http.createServer({ keepAlive: true }, handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  const { port: boundPort } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${boundPort}`,
     server,
     close: () =>
       new Promise<void>((resolve) => {
