@@ -1,13 +1,14 @@
 import { CanceledError, type InternalAxiosRequestConfig } from 'axios';
 
 /**
- * Waits for `promise` unless the request is canceled first (AbortSignal or CancelToken),
- * in which case it rejects at once with axios' own CanceledError. The promise itself
- * (a fetch other requests may share) is left running.
+ * Waits for `start()` unless the request is canceled first (AbortSignal or CancelToken),
+ * in which case it rejects at once with axios' own CanceledError. A request canceled
+ * before it gets here starts nothing; otherwise the started promise (a fetch other
+ * requests may share) is left running.
  */
-export function unlessCanceled<T>(promise: Promise<T>, config: InternalAxiosRequestConfig): Promise<T> {
+export function unlessCanceled<T>(start: () => Promise<T>, config: InternalAxiosRequestConfig): Promise<T> {
   const { signal, cancelToken } = config;
-  if (!signal && !cancelToken) return promise;
+  if (!signal && !cancelToken) return start();
   return new Promise<T>((resolve, reject) => {
     const cancel = (reason?: unknown): void => {
       stopListening();
@@ -22,7 +23,7 @@ export function unlessCanceled<T>(promise: Promise<T>, config: InternalAxiosRequ
     if (cancelToken?.reason) return cancel(cancelToken.reason);
     signal?.addEventListener?.('abort', onAbort);
     cancelToken?.subscribe(cancel);
-    promise.then(
+    start().then(
       (value) => {
         stopListening();
         resolve(value);

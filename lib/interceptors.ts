@@ -57,7 +57,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     if (hasOwnCredentials(config) || !isAllowedOrigin(config)) return config;
     const token = manager.peek();
     if (token !== undefined) return attach(config, token);
-    return unlessCanceled(manager.getToken(), config).then((fresh) => attach(config, fresh));
+    return unlessCanceled(() => manager.getToken(), config).then((fresh) => attach(config, fresh));
   };
 
   const onResponseError = (error: unknown): Promise<AxiosResponse> => {

@@ -1,0 +1,38 @@
+import {
+  ErrorCode,
+  InvalidOptionsError,
+  InvalidTokenResponseError,
+  OAuth2Error,
+  TokenEndpointError,
+  TokenRequestError,
+  TokenTimeoutError,
+} from '../lib';
+
+describe('the error hierarchy', () => {
+  const samples: Array<[OAuth2Error, string, string]> = [
+    [new InvalidOptionsError('retries', 'expected a non-negative integer'), 'InvalidOptionsError', 'ERR_OAUTH2_INVALID_OPTIONS'],
+    [new TokenEndpointError({ status: 400, error: 'invalid_scope' }), 'TokenEndpointError', 'ERR_OAUTH2_TOKEN_ENDPOINT'],
+    [new InvalidTokenResponseError(200, 'no access_token'), 'InvalidTokenResponseError', 'ERR_OAUTH2_INVALID_TOKEN_RESPONSE'],
+    [new TokenRequestError('connect ECONNREFUSED', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })), 'TokenRequestError', 'ERR_OAUTH2_TOKEN_REQUEST_FAILED'],
+    [new TokenTimeoutError(10_000), 'TokenTimeoutError', 'ERR_OAUTH2_TOKEN_TIMEOUT'],
+  ];
+
+  it.each(samples)('%s has its name, a stable code, and is an OAuth2Error', (error, name, code) => {
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toBeInstanceOf(OAuth2Error);
+    expect(error.name).toBe(name);
+    expect(error.code).toBe(code);
+    expect(error.stack?.startsWith(`${name}: `)).toBe(true);
+    expect(JSON.parse(JSON.stringify(error))).toMatchObject({ name, code, message: error.message });
+  });
+
+  it('ErrorCode lists exactly the codes the classes use', () => {
+    expect(Object.values(ErrorCode).sort()).toEqual(samples.map(([, , code]) => code).sort());
+  });
+
+  it('a network failure keeps its cause, with the system error code', () => {
+    const [, , , [error]] = samples;
+    expect((error.cause as { code?: string }).code).toBe('ECONNREFUSED');
+    expect(Object.keys(error)).not.toContain('cause');
+  });
+});
