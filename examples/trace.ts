@@ -54,7 +54,7 @@ type Exchange = TokenExchange | ApiExchange;
 
 /**
  * Taps both servers as they answer, buffers the exchanges of the current step and prints
- * them when the step reports what the caller saw. Consecutive identical API exchanges
+ * them when the step reports what the caller saw. Identical API exchanges of a step
  * (a concurrent burst) are folded into one "20× GET /reports/:n" line.
  */
 export class Trace {
@@ -136,14 +136,13 @@ export class Trace {
 
   #watchTokenEndpoint(): void {
     const auth = this.#auth;
-    const reported = new Set<string>();
+    let reported = auth.everIssued.length;
     // The override hook exists for fault injection; returning false only observes and
     // lets the server answer as usual. The answer is known once it has been sent.
     auth.override = (req, res, received) => {
       res.once('finish', () => {
-        // The token issued for this request is the one in `issued` not reported yet.
-        const token = res.statusCode === 200 ? [...auth.issued].find((t) => !reported.has(t)) : undefined;
-        if (token !== undefined) reported.add(token);
+        // A 200 issued the next token of `everIssued` (tokens are issued one per answer).
+        const token = res.statusCode === 200 ? auth.everIssued[reported++] : undefined;
         this.#pending.push({
           kind: 'token',
           path: req.url ?? '',
@@ -185,22 +184,27 @@ export class Trace {
   }
 
   #flush(): void {
-    const exchanges = this.#pending.splice(0);
-    for (let i = 0; i < exchanges.length; ) {
-      const first = exchanges[i];
-      let count = 1;
-      if (first.kind === 'api') {
-        while (i + count < exchanges.length && sameShape(first, exchanges[i + count])) count += 1;
+    // Fold each burst into one line per kind of exchange, in order of first appearance.
+    const groups: Array<{ first: Exchange; count: number; lastIndex: number }> = [];
+    let interleaved = false;
+    this.#pending.splice(0).forEach((exchange, index) => {
+      const group = exchange.kind === 'api' ? groups.find((g) => g.first.kind === 'api' && sameShape(g.first, exchange)) : undefined;
+      if (group === undefined) {
+        groups.push({ first: exchange, count: 1, lastIndex: index });
+        return;
       }
-      printExchange(first, count);
-      i += count;
-    }
+      if (group.lastIndex !== index - 1) interleaved = true;
+      group.count += 1;
+      group.lastIndex = index;
+    });
+    for (const { first, count } of groups) printExchange(first, count);
+    if (interleaved) console.log(`${INDENT}${dim('· folded into one line per kind; on the wire these exchanges interleave')}`);
   }
 }
 
 function printExchange(exchange: Exchange, count: number): void {
   if (exchange.kind === 'token') {
-    const who = exchange.clientId === undefined ? '' : ` client_id=${JSON.stringify(exchange.clientId)}`;
+    const who = exchange.clientId === undefined ? '' : `, client_id=${JSON.stringify(exchange.clientId)}`;
     console.log(`${INDENT}${yellow('→')} POST ${exchange.path} (${exchange.authMethod}${who})`);
     const lifetime = exchange.expiresIn === undefined ? '' : ` (expires in ${exchange.expiresIn} s)`;
     const token = exchange.token === undefined ? '' : ` token ${bold(tail(exchange.token))}${lifetime}`;
