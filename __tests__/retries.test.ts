@@ -79,4 +79,17 @@ describe('401 refresh and replay (`retries`)', () => {
     expect(servers.api.requests).toHaveLength(1);
     expect(servers.auth.requests).toHaveLength(0);
   });
+
+  it('replaying error.config by hand attaches a fresh token', async () => {
+    servers.api.alwaysUnauthorized = true;
+    const api = servers.newApi();
+    oauth2(api, { ...clientOptions(servers), retries: 0 });
+    const error = (await api.get('/x').catch((e: unknown) => e)) as AxiosError;
+    expect(error.config?.headers.Authorization).toBeUndefined();
+    servers.api.alwaysUnauthorized = false;
+    const response = await api.request(error.config!);
+    expect(response.status).toBe(200);
+    expect(servers.api.requests[1].headers.authorization).toMatch(/^Bearer \S+$/);
+    expect(servers.auth.requests).toHaveLength(2);
+  });
 });

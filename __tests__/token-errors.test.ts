@@ -88,4 +88,15 @@ describe('errors from the token endpoint', () => {
     }
     expect(servers.api.requests.map((r) => r.headers.authorization)).toEqual(['Bearer abc', 'Bearer abc', 'Bearer abc']);
   });
+
+  it('a redirect is not followed: the credentials go to the configured endpoint only', async () => {
+    servers.auth.override = (_req, res) => {
+      res.writeHead(307, { Location: `${servers.api.url}/steal` }).end();
+      return true;
+    };
+    const error = await failureOf();
+    expect(error).toBeInstanceOf(TokenEndpointError);
+    expect(error).toMatchObject({ status: 307 });
+    expect(servers.api.requests).toHaveLength(0);
+  });
 });

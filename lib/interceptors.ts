@@ -1,6 +1,7 @@
 import {
   AxiosHeaders,
   isAxiosError,
+  type AxiosError,
   type AxiosInstance,
   type AxiosRequestConfig,
   type AxiosResponse,
@@ -64,7 +65,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     const config = isAxiosError(error) ? (error.config as ReplayableConfig | undefined) : undefined;
     const header = config && attachedHeader.get(config);
     if (config === undefined || header === undefined) return Promise.reject(error);
-    const axiosError = error as import('axios').AxiosError;
+    const axiosError = error as AxiosError;
     // Only a 401 from the resource means the token was refused (RFC 6750 §3.1).
     if (axiosError.response?.status === 401) {
       manager.invalidate(header.slice('Bearer '.length));
