@@ -38,6 +38,8 @@ describe('canceling a request that waits for its token', () => {
       expect(outcome.ms).toBeLessThan(300);
     }
     expect((b.error as Error).message).toBe('user gave up');
+    // The same shape as axios' own cancel error: it carries the request's config.
+    expect((a.error as CanceledError<unknown>).config?.url).toBe('/a');
     expect(c.value).toMatchObject({ status: 200 });
     expect(servers.auth.requests).toHaveLength(1);
     expect(servers.api.requests.map((r) => r.url)).toEqual(['/c']);

@@ -1,4 +1,5 @@
 import { oauth2 } from '../lib';
+import { interceptorCount } from './support/interceptors';
 import { clientOptions, startServers, type Servers } from './support/servers';
 
 describe('eject()', () => {
@@ -16,6 +17,15 @@ describe('eject()', () => {
     await expect(api.get('/without-token')).rejects.toMatchObject({ response: { status: 401 } });
     expect(servers.api.requests.map((r) => r.headers.authorization === undefined)).toEqual([false, true]);
     expect(servers.auth.requests).toHaveLength(1);
+  });
+
+  it('removes exactly the two interceptors it added', () => {
+    const api = servers.newApi();
+    const before = interceptorCount(api);
+    const auth = oauth2(api, clientOptions(servers));
+    expect(interceptorCount(api)).toBe(before + 2);
+    auth.eject();
+    expect(interceptorCount(api)).toBe(before);
   });
 
   it('leaves the interceptors the user added in place', async () => {

@@ -102,9 +102,9 @@ describe('malformed token responses', () => {
       expect(servers.auth.requests).toHaveLength(2);
     });
 
-    it('an absurdly large value is capped at one day', async () => {
+    it.each([['1e300'], ['1e400 (Infinity once parsed)', '1e400'], ['"1e6"', '"1e6"']])('an absurdly large %s is capped at one day', async (name, raw = name) => {
       const clock = useFakeClock();
-      issueWithExpiresIn('1e300');
+      issueWithExpiresIn(raw);
       const api = servers.newApi();
       oauth2(api, clientOptions(servers));
       await api.get('/a');

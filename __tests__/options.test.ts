@@ -1,6 +1,7 @@
 import axios from 'axios';
 import MockAdapter from 'axios-mock-adapter';
 import { InvalidOptionsError, oauth2, type OAuth2Options } from '../lib';
+import { interceptorCount } from './support/interceptors';
 
 const valid: OAuth2Options = { tokenEndpoint: 'https://auth.example.com/token', clientId: 'id', clientSecret: 'secret' };
 
@@ -89,9 +90,3 @@ describe('options are validated at construction', () => {
   });
 });
 
-function interceptorCount(instance: ReturnType<typeof axios.create>): number {
-  let count = 0;
-  const managers = [instance.interceptors.request, instance.interceptors.response] as unknown as Array<{ forEach(fn: () => void): void }>;
-  for (const manager of managers) manager.forEach(() => count++);
-  return count;
-}

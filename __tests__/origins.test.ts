@@ -43,6 +43,24 @@ describe('which requests get the bearer token (SPEC §6)', () => {
     expect(await sentAuthorization('https://elsewhere.example.com/x', { allowAbsoluteUrls: false })).toBe('Bearer tok');
   });
 
+  it('follows a baseURL set on the instance after oauth2()', async () => {
+    const api = axios.create();
+    const backend = axios.create();
+    const apiMock = new MockAdapter(api);
+    apiMock.onAny().reply(200);
+    new MockAdapter(backend).onPost(tokenEndpoint).reply(200, { access_token: 'tok', token_type: 'Bearer' });
+    oauth2(api, { tokenEndpoint, clientId: 'id', clientSecret: 'secret', backend });
+    api.defaults.baseURL = 'https://api.example.com';
+    await api.get('https://elsewhere.example.com/x');
+    await api.get('/y');
+    expect(apiMock.history.get.map((r) => r.headers?.Authorization)).toEqual([undefined, 'Bearer tok']);
+  });
+
+  it('a baseURL that names no http(s) origin allows none', async () => {
+    const { sentAuthorization } = setup({ baseURL: 'api.example.com/v1' });
+    expect(await sentAuthorization('https://api.example.com/x')).toBeUndefined();
+  });
+
   it('every origin when the instance has no baseURL', async () => {
     const { sentAuthorization } = setup({});
     expect(await sentAuthorization('https://a.example.com/x')).toBe('Bearer tok');

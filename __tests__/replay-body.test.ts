@@ -39,6 +39,27 @@ describe('request bodies are replayed intact', () => {
     else expect(replay.body.toString('utf8')).toBe(expectedText);
   });
 
+  it('FormData is replayed with the same fields and files', async () => {
+    const form = new FormData();
+    form.append('name', 'invoice-7');
+    form.append('file', new Blob(['%PDF-1.7 content'], { type: 'application/pdf' }), 'invoice.pdf');
+    const { first, replay } = await sendTwice(form);
+    const fields = (body: Buffer, contentType: string | undefined) => {
+      const boundary = /boundary=(.+)$/.exec(contentType ?? '')?.[1] ?? '';
+      return body.toString('utf8').split(boundary).slice(1, -1);
+    };
+    expect(fields(replay.body, replay.headers['content-type'])).toEqual(fields(first.body, first.headers['content-type']));
+    expect(replay.body.toString('utf8')).toContain('%PDF-1.7 content');
+    expect(replay.body.toString('utf8')).toContain('invoice-7');
+  });
+
+  it('a Blob is replayed byte for byte', async () => {
+    const blob = new Blob([Buffer.from([1, 2, 3, 0, 255])], { type: 'application/octet-stream' });
+    const { first, replay } = await sendTwice(blob);
+    expect(replay.body.equals(first.body)).toBe(true);
+    expect([...replay.body]).toEqual([1, 2, 3, 0, 255]);
+  });
+
   it('a stream body is not replayed: the 401 is returned', async () => {
     const api = servers.newApi();
     oauth2(api, clientOptions(servers));

@@ -49,18 +49,21 @@ describe('401 refresh and replay (`retries`)', () => {
   });
 
   it.each([403, 500])('a %d is not replayed', async (status) => {
+    const { listenOnLoopback } = await import('../examples/servers/listen');
+    const seen: Array<string | undefined> = [];
+    const other = await listenOnLoopback((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(status).end();
+    });
     const api = servers.newApi();
-    oauth2(api, { ...clientOptions(servers), retries: 3 });
-    await api.get('/warm');
-    const { default: http } = await import('node:http');
-    const other = http.createServer((_req, res) => res.writeHead(status).end());
-    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
-    const { port } = other.address() as { port: number };
+    oauth2(api, { ...clientOptions(servers), retries: 3, origins: '*' });
     try {
-      await expect(api.get(`http://127.0.0.1:${port}/x`)).rejects.toMatchObject({ response: { status } });
+      await expect(api.get(`${other.url}/x`)).rejects.toMatchObject({ response: { status } });
     } finally {
-      other.close();
+      await other.close();
     }
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatch(/^Bearer \S+$/);
     expect(servers.auth.requests).toHaveLength(1);
   });
 
@@ -91,5 +94,59 @@ describe('401 refresh and replay (`retries`)', () => {
     expect(response.status).toBe(200);
     expect(servers.api.requests[1].headers.authorization).toMatch(/^Bearer \S+$/);
     expect(servers.auth.requests).toHaveLength(2);
+  });
+
+  it('interceptors added after oauth2() see one request and its final outcome, however many replays', async () => {
+    const api = servers.newApi();
+    const auth = oauth2(api, { ...clientOptions(servers), retries: 2 });
+    await auth.getToken();
+    servers.auth.revokeAll();
+    const seenRequests: string[] = [];
+    let seenErrors = 0;
+    api.interceptors.request.use((config) => {
+      seenRequests.push(config.url ?? '');
+      return config;
+    });
+    api.interceptors.response.use(
+      (response) => response.data,
+      (error: unknown) => {
+        seenErrors += 1;
+        return Promise.reject(error);
+      },
+    );
+    // Replayed once, then answered 200: the body is unwrapped once, not twice.
+    await expect(api.get('/unwrap')).resolves.toEqual({ ok: true, path: '/unwrap' });
+    servers.api.alwaysUnauthorized = true;
+    await expect(api.get('/always-401')).rejects.toMatchObject({ response: { status: 401 } });
+    expect(seenErrors).toBe(1);
+    expect(seenRequests).toEqual(['/unwrap', '/always-401']);
+    expect(servers.api.requests.map((r) => r.url)).toEqual(['/unwrap', '/unwrap', '/always-401', '/always-401', '/always-401']);
+  });
+
+  it('a replay keeps headers the caller suppressed with false', async () => {
+    const api = servers.newApi();
+    oauth2(api, clientOptions(servers));
+    await api.get('/warm');
+    servers.auth.revokeAll();
+    await api.get('/x', { headers: { 'User-Agent': false } });
+    const [first, replay] = servers.api.requests.slice(1);
+    expect(first.headers['user-agent']).toBeUndefined();
+    expect(replay.headers['user-agent']).toBeUndefined();
+    expect(replay.status).toBe(200);
+  });
+
+  it('a 401 to a request whose token a later interceptor replaced is not ours: no invalidation, no replay', async () => {
+    const api = servers.newApi();
+    // Registered before oauth2(), so (axios runs request interceptors last-in, first-out) it runs after ours.
+    api.interceptors.request.use((config) => {
+      if (config.url === '/static') config.headers.set('Authorization', 'Bearer static-token');
+      return config;
+    });
+    const auth = oauth2(api, { ...clientOptions(servers), retries: 3 });
+    const token = await auth.getToken();
+    await expect(api.get('/static')).rejects.toMatchObject({ response: { status: 401 } });
+    expect(servers.api.requests).toHaveLength(1);
+    expect(servers.auth.requests).toHaveLength(1);
+    expect(await auth.getToken()).toBe(token);
   });
 });

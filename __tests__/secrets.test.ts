@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { inspect } from 'node:util';
 import axios from 'axios';
 import { oauth2, type OAuth2Options } from '../lib';
@@ -10,6 +11,8 @@ const CLIENT_ID = 'leak-test:client';
 /** Distinctive, and full of characters that change under encoding. */
 const SECRET = 'S3cr3t ü:%+/&= zebra-9f1c';
 const LEAKY_TOKEN = 'leaky-access-token-5d2e';
+/** A secret with a tab in it, which the server text clean-up turns into a space. */
+const CONTROL_SECRET = 'ctrl\tsecret-walrus-31';
 
 /** Every way an error can be printed or shipped to a log. */
 function renderings(error: unknown): string[] {
@@ -43,7 +46,7 @@ describe('no credential leaks in any error', () => {
 
   /** The strings that must never appear: the secret in each encoding, the Basic credentials, every access token. */
   function forbidden(): string[] {
-    return [SECRET, 'zebra-9f1c', formEncode(SECRET), encodeURIComponent(SECRET), basicCredentials(CLIENT_ID, SECRET), LEAKY_TOKEN, ...auth.everIssued];
+    return [SECRET, 'zebra-9f1c', 'walrus-31', 'ctrl secret', 'ctrl\tsecret', formEncode(SECRET), encodeURIComponent(SECRET), basicCredentials(CLIENT_ID, SECRET), LEAKY_TOKEN, ...auth.everIssued];
   }
 
   function expectNoLeak(error: unknown) {
@@ -150,6 +153,52 @@ describe('no credential leaks in any error', () => {
         const controller = new AbortController();
         setTimeout(() => controller.abort(), 50);
         return failureOf(client().instance.get('/r', { signal: controller.signal }));
+      },
+    ],
+    [
+      'resource answering 401, through a keep-alive agent',
+      'ERR_BAD_REQUEST',
+      async () => {
+        api.alwaysUnauthorized = true;
+        const agent = new http.Agent({ keepAlive: true });
+        try {
+          const { instance } = client({ retries: 1 });
+          await failureOf(instance.get('/r', { httpAgent: agent })); // leaves a pooled socket behind
+          return await failureOf(instance.get('/r', { httpAgent: agent }));
+        } finally {
+          api.alwaysUnauthorized = false;
+          agent.destroy();
+        }
+      },
+    ],
+    [
+      'resource answering 401 to a streamed response',
+      'ERR_BAD_REQUEST',
+      async () => {
+        api.alwaysUnauthorized = true;
+        try {
+          return await failureOf(client().instance.get('/r', { responseType: 'stream' }));
+        } finally {
+          api.alwaysUnauthorized = false;
+        }
+      },
+    ],
+    [
+      'token endpoint echoing a secret with controls in a long description',
+      'ERR_OAUTH2_TOKEN_ENDPOINT',
+      async () => {
+        auth.override = (_req, res) => {
+          // Once whole, once across the 1,000-character cut.
+          const description = `${'x'.repeat(500)}${CONTROL_SECRET}${'x'.repeat(480)}${CONTROL_SECRET}`;
+          res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'invalid_request', error_description: description }));
+          return true;
+        };
+        auth.registerClient(CLIENT_ID, CONTROL_SECRET);
+        try {
+          return await failureOf(client({ clientSecret: CONTROL_SECRET }).instance.get('/r'));
+        } finally {
+          auth.registerClient(CLIENT_ID, SECRET);
+        }
       },
     ],
     ['invalid options', 'ERR_OAUTH2_INVALID_OPTIONS', async () => failureOf(Promise.resolve().then(() => client({ retries: -1 })))],

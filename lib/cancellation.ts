@@ -12,7 +12,7 @@ export function unlessCanceled<T>(start: () => Promise<T>, config: InternalAxios
   return new Promise<T>((resolve, reject) => {
     const cancel = (reason?: unknown): void => {
       stopListening();
-      reject(reason instanceof CanceledError ? reason : new CanceledError(undefined, undefined, config));
+      reject(reason instanceof CanceledError ? reason : canceledError(config));
     };
     const onAbort = (): void => cancel();
     const stopListening = (): void => {
@@ -34,4 +34,10 @@ export function unlessCanceled<T>(start: () => Promise<T>, config: InternalAxios
       },
     );
   });
+}
+
+/** axios' own cancel error. Its runtime signature is (message, config, request), unlike its typings. */
+function canceledError(config: InternalAxiosRequestConfig): CanceledError<unknown> {
+  const Canceled = CanceledError as unknown as new (message: string | undefined, config: InternalAxiosRequestConfig) => CanceledError<unknown>;
+  return new Canceled(undefined, config);
 }

@@ -20,8 +20,12 @@ export const ErrorCode = {
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** Base class of every error this library raises. */
+/** Base class of every error this library raises. Each class sets `name` itself: minifiers rename classes. */
 export class OAuth2Error extends Error {
+  static {
+    this.prototype.name = 'OAuth2Error';
+  }
+
   readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
@@ -33,10 +37,6 @@ export class OAuth2Error extends Error {
     }
   }
 
-  override get name(): string {
-    return this.constructor.name;
-  }
-
   toJSON(): Record<string, unknown> {
     return { name: this.name, code: this.code, message: this.message, ...ownFields(this) };
   }
@@ -44,6 +44,10 @@ export class OAuth2Error extends Error {
 
 /** An option is missing or invalid. `option` names it. Thrown by `oauth2()`, before anything is sent. */
 export class InvalidOptionsError extends OAuth2Error {
+  static {
+    this.prototype.name = 'InvalidOptionsError';
+  }
+
   readonly option: string;
 
   constructor(option: string, problem: string) {
@@ -66,6 +70,10 @@ export interface TokenEndpointErrorFields {
 
 /** The token endpoint answered with an error status. Never triggers a 401 replay. */
 export class TokenEndpointError extends OAuth2Error {
+  static {
+    this.prototype.name = 'TokenEndpointError';
+  }
+
   readonly status: number;
   readonly error?: string;
   readonly errorDescription?: string;
@@ -82,6 +90,10 @@ export class TokenEndpointError extends OAuth2Error {
 
 /** The token endpoint answered 200 with something that is not a usable bearer token. */
 export class InvalidTokenResponseError extends OAuth2Error {
+  static {
+    this.prototype.name = 'InvalidTokenResponseError';
+  }
+
   readonly status: number;
 
   constructor(status: number, problem: string) {
@@ -92,6 +104,10 @@ export class InvalidTokenResponseError extends OAuth2Error {
 
 /** The token request failed before any response arrived. `cause` holds the network error (code and message only). */
 export class TokenRequestError extends OAuth2Error {
+  static {
+    this.prototype.name = 'TokenRequestError';
+  }
+
   constructor(message: string, cause: Error) {
     super(ErrorCode.TokenRequestFailed, `Token request failed: ${message}`, { cause });
   }
@@ -99,6 +115,10 @@ export class TokenRequestError extends OAuth2Error {
 
 /** The token request took longer than its timeout (`backend.timeout`, default 10 s). */
 export class TokenTimeoutError extends OAuth2Error {
+  static {
+    this.prototype.name = 'TokenTimeoutError';
+  }
+
   readonly timeout: number;
 
   constructor(timeout: number) {

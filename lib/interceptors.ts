@@ -1,9 +1,8 @@
-import {
+import axios, {
   AxiosHeaders,
   isAxiosError,
   type AxiosError,
   type AxiosInstance,
-  type AxiosRequestConfig,
   type AxiosResponse,
   type InternalAxiosRequestConfig,
 } from 'axios';
@@ -13,16 +12,11 @@ import { redactBearerToken } from './redaction';
 import { isReplayableBody } from './replay-body';
 import type { TokenManager } from './token-manager';
 
-/** Config key counting the replays of one user request; a number, so safe to log. */
-export const REPLAY_COUNT_KEY = 'oauth2ReplayCount';
-
 export interface InterceptorOptions {
   manager: TokenManager;
   retries: number;
   isAllowedOrigin: OriginFilter;
 }
-
-type ReplayableConfig = InternalAxiosRequestConfig & { [REPLAY_COUNT_KEY]?: number };
 
 /**
  * Installs the request interceptor (attach the token) and the response interceptor
@@ -30,8 +24,8 @@ type ReplayableConfig = InternalAxiosRequestConfig & { [REPLAY_COUNT_KEY]?: numb
  */
 export function installInterceptors(instance: AxiosInstance, { manager, retries, isAllowedOrigin }: InterceptorOptions): () => void {
   // What this library attached to each in-flight request, and the body before axios
-  // transformed it, so that a replay sends the same bytes. Kept off the config: a
-  // config ends up in logs, these must not.
+  // serialized it, so that a replay sends the same bytes. Kept off the config: a config
+  // ends up in logs, these must not.
   const attachedHeader = new WeakMap<InternalAxiosRequestConfig, string>();
   const originalBody = new WeakMap<InternalAxiosRequestConfig, unknown>();
   let lastToken: string | undefined;
@@ -61,22 +55,45 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     return unlessCanceled(() => manager.getToken(), config).then((fresh) => attach(config, fresh));
   };
 
-  const onResponseError = (error: unknown): Promise<AxiosResponse> => {
-    const config = isAxiosError(error) ? (error.config as ReplayableConfig | undefined) : undefined;
+  /** The header this library attached to the failed request, if the request still carries it. */
+  const ourHeaderOn = (error: unknown): string | undefined => {
+    const config = isAxiosError(error) ? error.config : undefined;
     const header = config && attachedHeader.get(config);
-    if (config === undefined || header === undefined) return Promise.reject(error);
-    const axiosError = error as AxiosError;
-    // Only a 401 from the resource means the token was refused (RFC 6750 §3.1).
-    if (axiosError.response?.status === 401) {
-      manager.invalidate(header.slice('Bearer '.length));
-      const replays = config[REPLAY_COUNT_KEY] ?? 0;
-      const body = originalBody.get(config);
-      if (replays < retries && isReplayableBody(body)) {
-        return instance.request(replayOf(config, body, replays + 1));
+    // A later interceptor may have put its own credentials in place of ours.
+    return header !== undefined && config!.headers.get('Authorization') === header ? header : undefined;
+  };
+
+  /** Replays the request with fresh tokens while it is answered 401, at most `retries` times. */
+  const replayWhileUnauthorized = async (error: AxiosError, header: string): Promise<AxiosResponse> => {
+    const config = error.config!;
+    const body = originalBody.get(config);
+    let failure = error;
+    let refused = header;
+    for (let replays = 0; isUnauthorized(failure) && replays < retries && isReplayableBody(body); replays++) {
+      // Only a 401 from the resource means the token was refused (RFC 6750 §3.1).
+      manager.invalidate(refused.slice('Bearer '.length));
+      discardStreamedBody(failure);
+      refused = bearer(await unlessCanceled(() => manager.getToken(), config));
+      const replay = replayOf(config, body, refused);
+      try {
+        // Sent by a copy of the instance without its interceptors: the caller's
+        // interceptors see one request and its final outcome, however many replays it took.
+        return await axios.create(instance.defaults).request(replay);
+      } catch (next) {
+        if (!isAxiosError(next)) throw next;
+        attachedHeader.set(next.config!, refused);
+        failure = next;
       }
     }
-    redactBearerToken(axiosError, header);
-    return Promise.reject(error);
+    if (isUnauthorized(failure)) manager.invalidate(refused.slice('Bearer '.length));
+    redactBearerToken(failure, refused);
+    throw failure;
+  };
+
+  const onResponseError = (error: unknown): Promise<AxiosResponse> => {
+    const header = ourHeaderOn(error);
+    if (header === undefined) return Promise.reject(error);
+    return replayWhileUnauthorized(error as AxiosError, header);
   };
 
   const requestId = instance.interceptors.request.use(onRequest);
@@ -92,11 +109,22 @@ function hasOwnCredentials(config: InternalAxiosRequestConfig): boolean {
   return config.auth != null || config.headers.has('Authorization');
 }
 
-/** The same request again, with its original body and without the refused token. */
-function replayOf(config: ReplayableConfig, body: unknown, replays: number): AxiosRequestConfig {
-  const headers = AxiosHeaders.from(config.headers.toJSON());
-  headers.delete('Authorization');
+function isUnauthorized(error: AxiosError): boolean {
+  return error.response?.status === 401;
+}
+
+/** The same request again: same config and headers, the original body, a new token. */
+function replayOf(config: InternalAxiosRequestConfig, body: unknown, authorization: string): InternalAxiosRequestConfig {
+  // A copy keeps headers set to `false` (suppressed) suppressed.
+  const headers = new AxiosHeaders(config.headers);
   // Recomputed by the adapter for the body it sends again.
   headers.delete('Content-Length');
-  return { ...config, headers, data: body, [REPLAY_COUNT_KEY]: replays } as AxiosRequestConfig;
+  headers.set('Authorization', authorization, true);
+  return { ...config, headers, data: body };
+}
+
+/** A 401 answered as a stream (responseType 'stream') holds its socket until read; release it. */
+function discardStreamedBody(error: AxiosError): void {
+  const data = error.response?.data as { destroy?: () => void; pipe?: unknown } | undefined;
+  if (data && typeof data.pipe === 'function' && typeof data.destroy === 'function') data.destroy();
 }

@@ -8,38 +8,45 @@ const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i;
 const MAX_MEMOIZED_BASES = 256;
 
 /**
- * `origins` given: exactly those. Not given: the origin of the instance's `baseURL`, or
- * every origin when the instance has no `baseURL` (a bare drop-in sends it everywhere).
+ * `origins` given: exactly those, or all for `'*'`. Not given: the origin of the
+ * instance's `baseURL` as it is when the request is made, or every origin when the
+ * instance has no `baseURL` (a bare drop-in sends it everywhere). A `baseURL` that is
+ * not an absolute http(s) URL names no origin we can vouch for, so none is allowed.
  */
-export function createOriginFilter(origins: ReadonlySet<string> | '*' | undefined, baseURL: string | undefined): OriginFilter {
+export function createOriginFilter(origins: ReadonlySet<string> | '*' | undefined, defaultBaseURL: () => string | undefined): OriginFilter {
   if (origins === '*') return () => true;
-  let allowed = origins;
-  if (allowed === undefined) {
-    const baseOrigin = originOf(baseURL);
-    if (baseOrigin === undefined) return () => true;
-    allowed = new Set([baseOrigin]);
-  }
-  return createSetFilter(allowed);
+  if (origins !== undefined) return createSetFilter(() => origins);
+  let lastBase: string | undefined;
+  let allowed: ReadonlySet<string> | '*' = '*';
+  const allowedByBase = (): ReadonlySet<string> | '*' => {
+    const base = defaultBaseURL();
+    if (base !== lastBase) {
+      lastBase = base;
+      const origin = originOf(base);
+      allowed = base === undefined || base === '' ? '*' : new Set(origin === undefined ? [] : [origin]);
+    }
+    return allowed;
+  };
+  return createSetFilter(allowedByBase);
 }
 
-function createSetFilter(allowed: ReadonlySet<string>): OriginFilter {
-  // Most requests are relative to a baseURL, so remember each baseURL's verdict.
-  const verdictByBase = new Map<string, boolean>();
-  const isAllowedURL = (url: string | undefined): boolean => {
-    const origin = originOf(url);
-    return origin !== undefined && allowed.has(origin);
+function createSetFilter(currentlyAllowed: () => ReadonlySet<string> | '*'): OriginFilter {
+  // Most requests are relative to a baseURL, so remember each baseURL's origin.
+  const originByBase = new Map<string, string | undefined>();
+  const baseOrigin = (baseURL: string): string | undefined => {
+    if (originByBase.has(baseURL)) return originByBase.get(baseURL);
+    const origin = originOf(baseURL);
+    if (originByBase.size >= MAX_MEMOIZED_BASES) originByBase.clear();
+    originByBase.set(baseURL, origin);
+    return origin;
   };
   return (config) => {
+    const allowed = currentlyAllowed();
+    if (allowed === '*') return true;
     const { url, baseURL } = config;
     const usesBase = baseURL && (!(typeof url === 'string' && ABSOLUTE_URL.test(url)) || config.allowAbsoluteUrls === false);
-    if (!usesBase) return isAllowedURL(url);
-    let verdict = verdictByBase.get(baseURL);
-    if (verdict === undefined) {
-      verdict = isAllowedURL(baseURL);
-      if (verdictByBase.size >= MAX_MEMOIZED_BASES) verdictByBase.clear();
-      verdictByBase.set(baseURL, verdict);
-    }
-    return verdict;
+    const origin = usesBase ? baseOrigin(baseURL) : originOf(url);
+    return origin !== undefined && allowed.has(origin);
   };
 }
 

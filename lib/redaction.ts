@@ -3,25 +3,36 @@ import type { AxiosError } from 'axios';
 /**
  * Before an axios error of an authorized request reaches the caller, remove the bearer
  * token this library attached, so that logging the error (message, util.inspect,
- * JSON.stringify, toJSON) never prints it. The response (status, headers, body) is
- * untouched. The raw ClientRequest, whose header block holds the token, stays reachable
- * as `error.request` but is no longer enumerable.
+ * JSON.stringify, toJSON) never prints it. The response's status, headers and body are
+ * untouched. What leads to a raw ClientRequest, whose header block holds the token,
+ * stays reachable but is no longer enumerable: the request itself, the agents (their
+ * pooled sockets point at the last request they carried), and a streamed body's socket.
  */
 export function redactBearerToken(error: AxiosError, authorization: string): void {
-  const headers = error.config?.headers;
-  if (headers && headers.get('Authorization') === authorization) headers.delete('Authorization');
-  hideProperty(error, 'request');
-  if (error.response) hideProperty(error.response, 'request');
-}
-
-function hideProperty(target: object, key: string): void {
-  const descriptor = Object.getOwnPropertyDescriptor(target, key);
-  if (descriptor?.enumerable && descriptor.configurable) {
-    Object.defineProperty(target, key, { ...descriptor, enumerable: false });
+  const { config, response } = error;
+  if (config?.headers && config.headers.get('Authorization') === authorization) config.headers.delete('Authorization');
+  hideProperties(error, ['request']);
+  if (config) hideProperties(config, ['httpAgent', 'httpsAgent']);
+  if (response) {
+    hideProperties(response, ['request']);
+    if (isStream(response.data)) hideProperties(response.data, ['req', 'socket', 'client']);
   }
 }
 
-export const REDACTED = '[REDACTED]';
+function isStream(value: unknown): value is object {
+  return value !== null && typeof value === 'object' && typeof (value as { pipe?: unknown }).pipe === 'function';
+}
+
+function hideProperties(target: object, keys: readonly string[]): void {
+  for (const key of keys) {
+    const descriptor = Object.getOwnPropertyDescriptor(target, key);
+    if (descriptor?.enumerable && descriptor.configurable) {
+      Object.defineProperty(target, key, { ...descriptor, enumerable: false });
+    }
+  }
+}
+
+const REDACTED = '[REDACTED]';
 
 /**
  * Replaces every occurrence of the given secrets in a text. Used on text the server

@@ -1,4 +1,4 @@
-import type { IssuedToken } from './token-response';
+import type { FetchToken, IssuedToken } from './token-response';
 
 /**
  * How early a token counts as expired: 5 % of its lifetime, at most 30 s. A fixed slack
@@ -32,14 +32,14 @@ export interface TokenManagerOptions {
  * calls `fetchToken` and hands out strings.
  */
 export class TokenManager {
-  readonly #fetchToken: () => Promise<IssuedToken>;
+  readonly #fetchToken: FetchToken;
   readonly #defaultLifetimeMs: number | undefined;
   readonly #now: () => number;
   #cached: CachedToken | undefined;
   #inFlight: Promise<string> | undefined;
   #renewRetryAt = 0;
 
-  constructor(fetchToken: () => Promise<IssuedToken>, options: TokenManagerOptions = {}) {
+  constructor(fetchToken: FetchToken, options: TokenManagerOptions = {}) {
     this.#fetchToken = fetchToken;
     this.#defaultLifetimeMs = options.defaultLifetimeMs;
     this.#now = options.now ?? Date.now;

@@ -3,14 +3,13 @@ import { basicCredentials, clientAuthentication, formEncode, type ClientAuthenti
 import { TokenRequestError, TokenTimeoutError } from './errors';
 import type { ResolvedOptions } from './options';
 import { createScrubber } from './redaction';
-import { processTokenResponse, type IssuedToken } from './token-response';
+import { processTokenResponse, type FetchToken, type IssuedToken } from './token-response';
 
 /** Timeout of a token request when `backend` sets none, so a hanging server never hangs its callers. */
 export const DEFAULT_TOKEN_TIMEOUT_MS = 10_000;
 /** A token response is a few hundred bytes; refuse to buffer more than this. */
 const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
 
-export type FetchToken = () => Promise<IssuedToken>;
 
 /**
  * Builds the function that performs one token request (RFC 6749 §4.4.2) through the
@@ -18,7 +17,7 @@ export type FetchToken = () => Promise<IssuedToken>;
  * authorized instance in its path, so it can never carry a bearer token.
  */
 export function createTokenFetcher(options: ResolvedOptions): FetchToken {
-  const backend = resolveBackend(options.backend);
+  const backend = backendInstance(options.backend);
   const timeout = positiveTimeout(backend.defaults.timeout) ?? DEFAULT_TOKEN_TIMEOUT_MS;
   const authenticate = clientAuthentication(options.tokenEndpointAuthMethod, options.clientId, options.clientSecret);
   const scrub = createScrubber(credentialForms(options.clientId, options.clientSecret));
@@ -72,7 +71,7 @@ async function requestToken(
   return processTokenResponse(response.status, response.data, scrub);
 }
 
-function resolveBackend(backend: AxiosInstance | AxiosRequestConfig | undefined): AxiosInstance {
+function backendInstance(backend: AxiosInstance | AxiosRequestConfig | undefined): AxiosInstance {
   if (typeof backend === 'function') return backend;
   return axios.create(backend);
 }

@@ -7,6 +7,9 @@ export interface IssuedToken {
   lifetimeMs: number | undefined;
 }
 
+/** Performs one token request and returns what it issued, or throws. */
+export type FetchToken = () => Promise<IssuedToken>;
+
 /** The success body as the server sends it (RFC 6749 §5.1); every field is untrusted. */
 interface TokenResponseBody {
   access_token?: unknown;
@@ -30,7 +33,7 @@ const MAX_FIELD_LENGTH = 1_000;
  * visible ASCII, no spaces, no control characters (so no CR/LF header injection).
  */
 const LEGAL_TOKEN = /^[\x21-\x7E]+$/;
-const NUMERIC = /^\s*\d+(?:\.\d+)?\s*$/;
+const NUMERIC = /^\s*\d+(?:\.\d+)?(?:e[+-]?\d+)?\s*$/i;
 
 /**
  * Turns a token endpoint response into an IssuedToken, or throws the error it stands for.
@@ -63,20 +66,19 @@ function validAccessToken(status: number, body: TokenResponseBody): string {
 
 /**
  * `expires_in` as a number of seconds, or a numeric string, greater than zero; capped at
- * one day. Anything else (absent, zero, negative, NaN, non-numeric) counts as "not given".
+ * one day, so even a value that overflows to Infinity (`1e400`) gives a day. Anything
+ * else (absent, zero, negative, NaN, non-numeric) counts as "not given".
  */
 export function lifetimeMs(expiresIn: unknown): number | undefined {
   const seconds =
     typeof expiresIn === 'number' ? expiresIn : typeof expiresIn === 'string' && NUMERIC.test(expiresIn) ? Number(expiresIn) : NaN;
-  if (!Number.isFinite(seconds) || seconds <= 0) return undefined;
+  if (Number.isNaN(seconds) || seconds <= 0) return undefined;
   return Math.min(seconds, MAX_LIFETIME_SECONDS) * 1000;
 }
 
 function endpointError(status: number, body: TokenErrorBody | undefined, scrub: (text: string) => string): TokenEndpointError {
-  const text = (value: unknown): string | undefined => {
-    const printable = serverText(value);
-    return printable === undefined ? undefined : scrub(printable);
-  };
+  // Scrub the raw text first: cutting it or replacing controls could split a secret.
+  const text = (value: unknown): string | undefined => (typeof value === 'string' ? printable(scrub(value)) : undefined);
   return new TokenEndpointError({
     status,
     error: text(body?.error),
@@ -98,11 +100,10 @@ function parseJsonObject(raw: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
-function serverText(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  // Keep server text printable and short: it ends up in messages and logs.
-  const printable = value.replace(/[\x00-\x1F\x7F]/g, ' ');
-  return printable.length > MAX_FIELD_LENGTH ? `${printable.slice(0, MAX_FIELD_LENGTH)}…` : printable;
+/** Server text made printable and short: it ends up in messages and logs. */
+function printable(text: string): string {
+  const visible = text.replace(/[\x00-\x1F\x7F]/g, ' ');
+  return visible.length > MAX_FIELD_LENGTH ? `${visible.slice(0, MAX_FIELD_LENGTH)}…` : visible;
 }
 
 function describeTokenType(value: unknown): string {
