@@ -4,7 +4,7 @@
  * Tokens appear only as their last 4 characters; the client secret never appears.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { AuthorizationServer } from './servers/authorization-server';
+import type { AuthorizationServer, ReceivedTokenRequest } from './servers/authorization-server';
 import type { ReceivedResourceRequest, ResourceServer } from './servers/resource-server';
 
 // Color only on a terminal, so piped or logged output stays plain text.
@@ -36,6 +36,7 @@ interface TokenExchange {
   status: number;
   token: string | undefined;
   expiresIn: number | undefined;
+  error: string | undefined;
 }
 
 /** One request to the protected API and its status, as the resource server saw them. */
@@ -46,6 +47,7 @@ interface ApiExchange {
   token: string | undefined;
   bodyBytes: number;
   status: number;
+  error: string | undefined;
   /** The same request arrived again after a 401: the plugin's refresh-and-replay. */
   replay: boolean;
 }
@@ -135,52 +137,39 @@ export class Trace {
   }
 
   #watchTokenEndpoint(): void {
-    const auth = this.#auth;
-    let reported = auth.everIssued.length;
-    // The override hook exists for fault injection; returning false only observes and
-    // lets the server answer as usual. The answer is known once it has been sent.
-    auth.override = (req, res, received) => {
-      res.once('finish', () => {
-        // A 200 issued the next token of `everIssued` (tokens are issued one per answer).
-        const token = res.statusCode === 200 ? auth.everIssued[reported++] : undefined;
-        this.#pending.push({
-          kind: 'token',
-          path: req.url ?? '',
-          authMethod: received.credentials?.via === 'post' ? 'client_secret_post' : 'client_secret_basic',
-          clientId: received.credentials?.clientId,
-          status: res.statusCode,
-          token,
-          expiresIn: token === undefined ? undefined : auth.expiresIn,
-        });
+    this.#auth.on('answered', (received: ReceivedTokenRequest) => {
+      this.#pending.push({
+        kind: 'token',
+        path: '/oauth2/token',
+        authMethod: received.credentials?.via === 'post' ? 'client_secret_post' : 'client_secret_basic',
+        clientId: received.credentials?.clientId,
+        status: received.answer?.status ?? 0,
+        token: received.answer?.token,
+        expiresIn: received.answer?.expiresIn,
+        error: received.answer?.error,
       });
-      return false;
-    };
+    });
   }
 
   #watchApi(): void {
-    const requests = this.#api.requests;
-    const push = requests.push;
     // Requests the API refused, by method and path: when one arrives again, it is a replay.
     const refused = new Set<string>();
-    // The resource server records each request, with its status, just before answering it.
-    requests.push = (...items: ReceivedResourceRequest[]): number => {
-      for (const request of items) {
-        const key = `${request.method} ${request.url}`;
-        const replay = refused.delete(key);
-        if (request.status === 401) refused.add(key);
-        if (replay) this.replays += 1;
-        this.#pending.push({
-          kind: 'api',
-          method: request.method,
-          path: request.url,
-          token: /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1],
-          bodyBytes: request.body.length,
-          status: request.status,
-          replay,
-        });
-      }
-      return push.apply(requests, items);
-    };
+    this.#api.on('answered', (request: ReceivedResourceRequest) => {
+      const key = `${request.method} ${request.url}`;
+      const replay = refused.delete(key);
+      if (request.status === 401) refused.add(key);
+      if (replay) this.replays += 1;
+      this.#pending.push({
+        kind: 'api',
+        method: request.method,
+        path: request.url,
+        token: /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1],
+        bodyBytes: request.body.length,
+        status: request.status,
+        error: request.error,
+        replay,
+      });
+    });
   }
 
   #flush(): void {
@@ -208,7 +197,8 @@ function printExchange(exchange: Exchange, count: number): void {
     console.log(`${INDENT}${yellow('→')} POST ${exchange.path} (${exchange.authMethod}${who})`);
     const lifetime = exchange.expiresIn === undefined ? '' : ` (expires in ${exchange.expiresIn} s)`;
     const token = exchange.token === undefined ? '' : ` token ${bold(tail(exchange.token))}${lifetime}`;
-    console.log(`${INDENT}${yellow('←')} ${status(exchange.status)}${token}`);
+    const error = exchange.error === undefined ? '' : ` ${exchange.error}`;
+    console.log(`${INDENT}${yellow('←')} ${status(exchange.status)}${token}${error}`);
     return;
   }
   const times = count > 1 ? `${count}× ` : '';
@@ -219,8 +209,7 @@ function printExchange(exchange: Exchange, count: number): void {
     ? `${yellow('↻')} ${times}replay ${exchange.method} ${path}${body} with new token ${token}`
     : `→ ${times}${exchange.method} ${path}${body}  Bearer ${token}`;
   console.log(`${INDENT}${request}`);
-  // The resource server refuses with an RFC 6750 invalid_token challenge.
-  const reason = exchange.status === 401 ? ' invalid_token' : '';
+  const reason = exchange.error === undefined ? '' : ` ${exchange.error}`;
   console.log(`${INDENT}← ${times}${status(exchange.status)}${reason}`);
 }
 

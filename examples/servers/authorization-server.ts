@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { listenOnLoopback, readBody, sendJson, type Listening } from './listen';
 
 /** One token request as the server received and decoded it. */
@@ -11,6 +12,8 @@ export interface ReceivedTokenRequest {
   params: URLSearchParams;
   /** The client id and secret the server decoded, and from where. */
   credentials?: { clientId: string; clientSecret: string; via: 'basic' | 'post' };
+  /** How it was answered, once it has been: the status, the token issued, or the RFC 6749 §5.2 error. */
+  answer?: { status: number; token?: string; expiresIn?: number; error?: string };
 }
 
 export interface AuthorizationServerOptions {
@@ -26,9 +29,10 @@ export interface AuthorizationServerOptions {
  * A small OAuth2 authorization server for the client-credentials grant (RFC 6749 §4.4)
  * on loopback. It decodes client credentials strictly per RFC 6749 §2.3.1 (Basic with
  * form-urlencoded id and secret, or form parameters), counts what it receives, and lets
- * a test or the demo revoke tokens or take over the answer to inject faults.
+ * a test or the demo revoke tokens or take over the answer to inject faults. Emits
+ * 'answered' with the ReceivedTokenRequest once each answer has been sent.
  */
-export class AuthorizationServer {
+export class AuthorizationServer extends EventEmitter {
   readonly requests: ReceivedTokenRequest[] = [];
   /** Tokens that are currently valid. */
   readonly issued = new Set<string>();
@@ -42,6 +46,7 @@ export class AuthorizationServer {
   readonly #clients: Map<string, string>;
 
   constructor(options: AuthorizationServerOptions) {
+    super();
     this.#clients = new Map(Object.entries(options.clients));
     this.expiresIn = 'expiresIn' in options ? options.expiresIn : 3600;
     this.delayMs = options.delayMs ?? 0;
@@ -93,33 +98,43 @@ export class AuthorizationServer {
     const params = new URLSearchParams(body);
     const received: ReceivedTokenRequest = { method: req.method ?? '', headers: req.headers, body, params };
     this.requests.push(received);
+    let answer: ReceivedTokenRequest['answer'];
+    res.once('finish', () => {
+      received.answer = { ...answer, status: res.statusCode };
+      this.emit('answered', received);
+    });
+    const refuse = (status: number, error: string, description?: string, headers: http.OutgoingHttpHeaders = {}): void => {
+      answer = { status, error };
+      sendJson(res, status, description === undefined ? { error } : { error, error_description: description }, headers);
+    };
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     try {
       received.credentials = decodeClientCredentials(req.headers.authorization, params);
     } catch {
-      return sendJson(res, 400, { error: 'invalid_request', error_description: 'malformed client credentials' });
+      return refuse(400, 'invalid_request', 'malformed client credentials');
     }
     if (this.override && (await this.override(req, res, received))) return;
     if (req.method !== 'POST' || req.url !== '/oauth2/token') {
-      return sendJson(res, 404, { error: 'invalid_request', error_description: 'not found' });
+      return refuse(404, 'invalid_request', 'not found');
     }
     if (params.get('grant_type') !== 'client_credentials') {
-      return sendJson(res, 400, { error: 'unsupported_grant_type' });
+      return refuse(400, 'unsupported_grant_type');
     }
     const { credentials } = received;
     if (credentials === undefined || this.#clients.get(credentials.clientId) !== credentials.clientSecret) {
       // RFC 6749 §5.2: 401 with a challenge when the client used the Authorization header.
       const challenge = credentials?.via === 'basic' ? { 'WWW-Authenticate': 'Basic realm="token"' } : {};
-      return sendJson(res, 401, { error: 'invalid_client', error_description: 'client authentication failed' }, challenge);
+      return refuse(401, 'invalid_client', 'client authentication failed', challenge);
     }
     const token = randomBytes(24).toString('base64url');
     this.issued.add(token);
     this.everIssued.push(token);
-    const answer: Record<string, unknown> = { access_token: token, token_type: 'Bearer' };
-    if (this.expiresIn !== undefined) answer.expires_in = this.expiresIn;
+    answer = { status: 200, token, expiresIn: this.expiresIn };
+    const tokenResponse: Record<string, unknown> = { access_token: token, token_type: 'Bearer' };
+    if (this.expiresIn !== undefined) tokenResponse.expires_in = this.expiresIn;
     const scope = params.get('scope');
-    if (scope) answer.scope = scope;
-    sendJson(res, 200, answer, { 'Cache-Control': 'no-store' });
+    if (scope) tokenResponse.scope = scope;
+    sendJson(res, 200, tokenResponse, { 'Cache-Control': 'no-store' });
   }
 }
 

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { EventEmitter } from 'node:events';
 import { listenOnLoopback, readBody, sendJson, type Listening } from './listen';
 
 /** One request as the protected API received it. */
@@ -9,13 +10,16 @@ export interface ReceivedResourceRequest {
   body: Buffer;
   /** The status the server answered. */
   status: number;
+  /** The RFC 6750 §3.1 error code of a 401 challenge. */
+  error?: string;
 }
 
 /**
  * A protected API on loopback: answers 200 with a small JSON body when the bearer token
- * is valid, else 401 with an RFC 6750 §3 challenge. Records every request it receives.
+ * is valid, else 401 with an RFC 6750 §3 challenge. Records every request it receives, and
+ * emits 'answered' with each record.
  */
-export class ResourceServer {
+export class ResourceServer extends EventEmitter {
   readonly requests: ReceivedResourceRequest[] = [];
   /** When true, every request is answered 401, valid token or not. */
   alwaysUnauthorized = false;
@@ -25,6 +29,7 @@ export class ResourceServer {
   readonly #isValid: (token: string) => boolean;
 
   constructor(isValid: (token: string) => boolean) {
+    super();
     this.#isValid = isValid;
   }
 
@@ -47,9 +52,10 @@ export class ResourceServer {
     const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
     const authorized = !this.alwaysUnauthorized && token !== undefined && this.#isValid(token);
     const status = authorized ? 200 : 401;
-    if (this.record) {
-      this.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, status });
-    }
+    const record: ReceivedResourceRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, status };
+    if (!authorized) record.error = 'invalid_token';
+    if (this.record) this.requests.push(record);
+    this.emit('answered', record);
     if (!authorized) {
       return sendJson(res, 401, { error: 'invalid_token' }, { 'WWW-Authenticate': 'Bearer error="invalid_token"', 'X-Reason': 'token refused' });
     }
