@@ -1,13 +1,9 @@
 import axios from 'axios';
 import { oauth2 } from '../lib';
-import { clientOptions, startServers, type Servers } from './support/servers';
+import { clientOptions, useServers } from './support/servers';
 
 describe('the token request goes through `backend`, never through the authorized instance', () => {
-  let servers: Servers;
-  beforeEach(async () => {
-    servers = await startServers();
-  });
-  afterEach(() => servers.stop());
+  const servers = useServers();
 
   it('the authorized instance\'s interceptors never see the token request', async () => {
     const api = servers.newApi();

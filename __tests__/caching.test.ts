@@ -1,7 +1,7 @@
 import { TokenManager } from '../lib/token-manager';
 import type { IssuedToken } from '../lib/token-response';
 import { oauth2 } from '../lib';
-import { clientOptions, startServers, type Servers } from './support/servers';
+import { clientOptions, useServers } from './support/servers';
 
 /** A token source whose answers the test controls, and a clock it moves by hand. */
 function controlledSource(lifetimeSeconds: number | undefined) {
@@ -101,11 +101,7 @@ describe('TokenManager: caching and renewal', () => {
 });
 
 describe('caching against a real authorization server', () => {
-  let servers: Servers;
-  beforeEach(async () => {
-    servers = await startServers();
-  });
-  afterEach(() => servers.stop());
+  const servers = useServers();
 
   it('100 concurrent requests on a cold client cause exactly one token request', async () => {
     const api = servers.newApi();

@@ -1,13 +1,9 @@
 import axios, { CanceledError } from 'axios';
 import { oauth2 } from '../lib';
-import { clientOptions, startServers, type Servers } from './support/servers';
+import { clientOptions, useServers } from './support/servers';
 
 describe('canceling a request that waits for its token', () => {
-  let servers: Servers;
-  beforeEach(async () => {
-    servers = await startServers({ delayMs: 400 });
-  });
-  afterEach(() => servers.stop());
+  const servers = useServers({ delayMs: 400 });
 
   /** Resolves with the outcome and how long it took. */
   async function timed(promise: Promise<unknown>) {

@@ -1,13 +1,9 @@
 import { oauth2 } from '../lib';
 import { interceptorCount } from './support/interceptors';
-import { clientOptions, startServers, type Servers } from './support/servers';
+import { clientOptions, useServers } from './support/servers';
 
 describe('eject()', () => {
-  let servers: Servers;
-  beforeEach(async () => {
-    servers = await startServers();
-  });
-  afterEach(() => servers.stop());
+  const servers = useServers();
 
   it('restores the instance: no token and no replay afterwards', async () => {
     const api = servers.newApi();

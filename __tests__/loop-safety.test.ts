@@ -1,13 +1,9 @@
 import { oauth2 } from '../lib';
-import { clientOptions, startServers, type Servers } from './support/servers';
+import { clientOptions, useServers } from './support/servers';
 
 /** Every case must end, quickly, with a bounded number of requests and a clear outcome. */
 describe('loop safety', () => {
-  let servers: Servers;
-  beforeEach(async () => {
-    servers = await startServers();
-  });
-  afterEach(() => servers.stop());
+  const servers = useServers();
 
   it('a resource that always answers 401: retries + 1 tries, then the 401', async () => {
     servers.api.alwaysUnauthorized = true;

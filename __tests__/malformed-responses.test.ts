@@ -1,16 +1,9 @@
 import { InvalidTokenResponseError, oauth2 } from '../lib';
 import { useFakeClock } from './support/fake-clock';
-import { clientOptions, startServers, type Servers } from './support/servers';
+import { clientOptions, useServers } from './support/servers';
 
 describe('malformed token responses', () => {
-  let servers: Servers;
-  beforeEach(async () => {
-    servers = await startServers();
-  });
-  afterEach(async () => {
-    jest.useRealTimers();
-    await servers.stop();
-  });
+  const servers = useServers();
 
   /** The authorization server answers 200 with exactly `body`. */
   function answer200(body: string, contentType = 'application/json') {

@@ -2,17 +2,10 @@ import axios from 'axios';
 import MockAdapter from 'axios-mock-adapter';
 import { oauth2, TokenRequestError, TokenTimeoutError, TokenEndpointError } from '../lib';
 import { useFakeClock } from './support/fake-clock';
-import { clientOptions, startServers, type Servers } from './support/servers';
+import { clientOptions, useServers } from './support/servers';
 
 describe('recovery from a failing token endpoint', () => {
-  let servers: Servers;
-  beforeEach(async () => {
-    servers = await startServers();
-  });
-  afterEach(async () => {
-    jest.useRealTimers();
-    await servers.stop();
-  });
+  const servers = useServers();
 
   /** The authorization server cuts the connection of every token request (counted, never answered). */
   const resetConnections = () => {

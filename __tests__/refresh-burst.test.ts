@@ -1,12 +1,8 @@
 import { oauth2 } from '../lib';
-import { clientOptions, startServers, type Servers } from './support/servers';
+import { clientOptions, useServers } from './support/servers';
 
 describe('a burst of 401s after a revocation', () => {
-  let servers: Servers;
-  beforeEach(async () => {
-    servers = await startServers();
-  });
-  afterEach(() => servers.stop());
+  const servers = useServers();
 
   it('100 concurrent requests answered 401 lead to exactly one new token request, and all succeed on replay', async () => {
     const api = servers.newApi();

@@ -1,13 +1,9 @@
 import { Readable } from 'node:stream';
 import { oauth2 } from '../lib';
-import { clientOptions, startServers, type Servers } from './support/servers';
+import { clientOptions, useServers } from './support/servers';
 
 describe('request bodies are replayed intact', () => {
-  let servers: Servers;
-  beforeEach(async () => {
-    servers = await startServers();
-  });
-  afterEach(() => servers.stop());
+  const servers = useServers();
 
   /** Sends one request with a revoked token, so it is answered 401 and replayed once. */
   async function sendTwice(data: unknown, headers: Record<string, string> = {}) {

@@ -1,13 +1,9 @@
 import { AxiosError } from 'axios';
 import { oauth2 } from '../lib';
-import { clientOptions, startServers, type Servers } from './support/servers';
+import { clientOptions, useServers } from './support/servers';
 
 describe('401 refresh and replay (`retries`)', () => {
-  let servers: Servers;
-  beforeEach(async () => {
-    servers = await startServers();
-  });
-  afterEach(() => servers.stop());
+  const servers = useServers();
 
   it.each([0, 1, 2, 3])('retries = %d against an API that always answers 401: N+1 requests, N+1 token fetches', async (retries) => {
     servers.api.alwaysUnauthorized = true;

@@ -4,14 +4,10 @@ import {
   TokenEndpointError,
   oauth2,
 } from '../lib';
-import { clientOptions, startServers, type Servers } from './support/servers';
+import { clientOptions, useServers } from './support/servers';
 
 describe('errors from the token endpoint', () => {
-  let servers: Servers;
-  beforeEach(async () => {
-    servers = await startServers();
-  });
-  afterEach(() => servers.stop());
+  const servers = useServers();
 
   /** Makes the authorization server answer every token request with `status` and `body`. */
   function answerWith(status: number, body: string, contentType = 'application/json') {

@@ -31,3 +31,20 @@ export async function startServers(options: Partial<AuthorizationServerOptions> 
 export function clientOptions(servers: Servers) {
   return { tokenEndpoint: servers.auth.tokenEndpoint, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET };
 }
+
+/**
+ * Starts fresh servers before each test of the enclosing describe and stops them after
+ * it (putting back real timers, for tests that faked the clock). The returned object is
+ * filled in before each test.
+ */
+export function useServers(options: Partial<AuthorizationServerOptions> = {}): Servers {
+  const servers = {} as Servers;
+  beforeEach(async () => {
+    Object.assign(servers, await startServers(options));
+  });
+  afterEach(async () => {
+    jest.useRealTimers();
+    await servers.stop();
+  });
+  return servers;
+}
