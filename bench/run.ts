@@ -1,0 +1,73 @@
+/**
+ * Benchmark of axios-client-credentials against a static Bearer header (the baseline)
+ * and two peers, over keep-alive HTTP on 127.0.0.1. Prints Markdown tables and one
+ * PASS/FAIL line per target of the issue; exits 0 either way (it is a report).
+ *
+ *   npm run bench                    full run, about 3 minutes (60 s of it the long run)
+ *   BENCH_QUICK=1 npm run bench      smoke run under 30 s: fewer rounds and requests,
+ *                                    an 8 s long run with 2 s tokens, 20,000 heap requests
+ *
+ * Each figure is the median of interleaved rounds: in every round each contender runs
+ * the same number of requests, in an order rotated from round to round. An A/A control
+ * (a second baseline client) shows how far two identical clients drift apart. The
+ * resource and authorization servers run in a child process, so process.cpuUsage()
+ * here is the client's alone. Progress goes to stderr, the report to stdout.
+ *
+ * Throughput targets are judged on wall-clock when it is conclusive, else on the
+ * client's CPU time per request (see report.ts). "Waited on a token fetch" in the long
+ * run is counted exactly by the resource server: a request that carries a token issued
+ * after the request started.
+ *
+ * Overrides (numbers): BENCH_ROUNDS, BENCH_REQUESTS_C1, BENCH_REQUESTS_C50,
+ * BENCH_INPROCESS_ROUNDS, BENCH_INPROCESS_REQUESTS, BENCH_BURST, BENCH_BURST_SOCKETS,
+ * BENCH_TOKEN_DELAY_MS, BENCH_LONG_SECONDS, BENCH_LONG_TOKEN_SECONDS,
+ * BENCH_LONG_CONCURRENCY, BENCH_LONG_PAUSE_MS, BENCH_HEAP_WARMUP, BENCH_HEAP_REQUESTS.
+ * BENCH_ONLY=throughput,inprocess,bursts,longrun,heap runs a subset; BENCH_JSON=file also
+ * writes the raw per-round figures there.
+ *
+ * The hot path alone, profiled: `npx tsx bench/profile-hot-path.ts` (see that file).
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { render, type Results } from './report';
+import { measureBursts, measureHeap, measureInProcess, measureLongRun, measureThroughput } from './scenarios';
+import { BenchServers } from './servers';
+import { readSettings, type Settings } from './settings';
+
+function describeRun(settings: Settings, seconds: number): string {
+  const cpus = os.cpus();
+  const axiosVersion = (require('axios/package.json') as { version: string }).version;
+  return [
+    `## axios-client-credentials benchmark${settings.quick ? ' (BENCH_QUICK)' : ''}`,
+    '',
+    `Node ${process.version}, axios ${axiosVersion}, ${os.platform()} ${os.arch()}, ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}; ` +
+      `${settings.rounds} interleaved rounds of ${settings.requestsAt1.toLocaleString('en-US')} requests at concurrency 1 and ` +
+      `${settings.requestsAt50.toLocaleString('en-US')} at concurrency 50; token endpoint delay ${settings.tokenDelayMs} ms in the token scenarios; ` +
+      `run took ${Math.round(seconds)} s.`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const settings = readSettings();
+  const started = performance.now();
+  const servers = await BenchServers.start();
+  const results: Results = {};
+  try {
+    if (settings.only.has('throughput')) results.throughput = await measureThroughput(servers, settings);
+    if (settings.only.has('inprocess')) results.inProcess = await measureInProcess(servers, settings);
+    if (settings.only.has('bursts')) results.bursts = await measureBursts(servers, settings);
+    if (settings.only.has('longrun')) results.longRun = await measureLongRun(servers, settings);
+    if (settings.only.has('heap')) results.heap = await measureHeap(servers, settings);
+  } finally {
+    servers.stop();
+  }
+  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, `${JSON.stringify({ settings: { ...settings, only: [...settings.only] }, results }, null, 2)}\n`);
+  const header = describeRun(settings, (performance.now() - started) / 1000);
+  process.stdout.write(render(results, { header, burstSize: settings.burstSize }));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,95 @@
+/**
+ * Child process: the loopback authorization server and resource server of
+ * examples/servers, driven by the benchmark over IPC (see protocol.ts).
+ *
+ * The resource server enforces expiry: a token is refused once `expires_in` seconds have
+ * passed since its token response was sent. Without that, a client that ignores expiry
+ * would look as good as one that renews in time. It also tells which requests waited
+ * for a token fetch: those carrying a token issued after the request was started.
+ */
+import { AuthorizationServer, type ReceivedTokenRequest } from '../examples/servers/authorization-server';
+import { ResourceServer, type ReceivedResourceRequest } from '../examples/servers/resource-server';
+import { CLIENT_SECRETS, clock, STARTED_AT_HEADER, type ServerCommand, type ServerMessage, type ServerStats } from './protocol';
+
+interface IssuedToken {
+  clientId: string;
+  issuedAt: number;
+  expiresAt: number;
+  /** The client's first token since the last `configure`: the cold fetch everyone waits for. */
+  isFirst: boolean;
+}
+
+async function main(): Promise<void> {
+  const auth = await new AuthorizationServer({ clients: { ...CLIENT_SECRETS }, expiresIn: 3600 }).start();
+  const issued = new Map<string, IssuedToken>();
+  let servedSinceConfigure = new Set<string>();
+  // The override hook runs right before the answer is written; returning false lets the
+  // server answer as usual. 'answered' comes after 'finish', by which time the client may
+  // already hold the token and have used it, so its time would make issuance look late.
+  const answeringSince = new WeakMap<ReceivedTokenRequest, number>();
+  auth.override = (_req, _res, received) => {
+    answeringSince.set(received, clock());
+    return false;
+  };
+  auth.on('answered', (received: ReceivedTokenRequest) => {
+    const { answer, credentials } = received;
+    if (answer?.token === undefined) return;
+    const clientId = credentials?.clientId ?? '(none)';
+    const issuedAt = answeringSince.get(received) ?? clock();
+    const expiresAt = answer.expiresIn === undefined ? Infinity : issuedAt + answer.expiresIn * 1000;
+    issued.set(answer.token, { clientId, issuedAt, expiresAt, isFirst: !servedSinceConfigure.has(clientId) });
+    servedSinceConfigure.add(clientId);
+  });
+  const isValid = (token: string): boolean => auth.isValid(token) && clock() < (issued.get(token)?.expiresAt ?? Infinity);
+
+  const resource = new ResourceServer(isValid);
+  resource.record = false;
+  let refused = 0;
+  const waitedAfterFirst: Record<string, number> = {};
+  resource.on('answered', ({ status, headers }: ReceivedResourceRequest) => {
+    if (status === 401) refused++;
+    const startedAt = Number(headers[STARTED_AT_HEADER]);
+    if (!Number.isFinite(startedAt)) return;
+    const token = /^Bearer (\S+)$/.exec(headers.authorization ?? '')?.[1];
+    const info = token === undefined ? undefined : issued.get(token);
+    // A token issued after the request started: the request waited for that fetch.
+    if (info && !info.isFirst && info.issuedAt > startedAt) waitedAfterFirst[info.clientId] = (waitedAfterFirst[info.clientId] ?? 0) + 1;
+  });
+  await resource.start();
+
+  const stats = (): ServerStats => {
+    const tokenRequests: Record<string, number> = {};
+    for (const request of auth.requests) {
+      const clientId = request.credentials?.clientId ?? '(none)';
+      tokenRequests[clientId] = (tokenRequests[clientId] ?? 0) + 1;
+    }
+    return { tokenRequests, waitedAfterFirst: { ...waitedAfterFirst }, refused };
+  };
+
+  const send = (message: ServerMessage): void => {
+    process.send?.(message);
+  };
+
+  process.on('message', (command: ServerCommand) => {
+    switch (command.cmd) {
+      case 'configure':
+        auth.expiresIn = command.expiresIn;
+        auth.delayMs = command.delayMs;
+        servedSinceConfigure = new Set();
+        return send({ type: 'reply', id: command.id });
+      case 'revokeAll':
+        auth.revokeAll();
+        return send({ type: 'reply', id: command.id });
+      case 'stats':
+        return send({ type: 'reply', id: command.id, stats: stats() });
+    }
+  });
+  // The benchmark owns this process: when it goes away, so do we.
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'ready', resourceUrl: resource.url, tokenEndpoint: auth.tokenEndpoint });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
