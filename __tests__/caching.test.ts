@@ -51,6 +51,23 @@ describe('TokenManager: caching and renewal', () => {
     expect(fresh.peek()).toBeUndefined();
   });
 
+  it('starts renewing earlier when fetches are slow: twice the last fetch time ahead', async () => {
+    const source = controlledSource(60);
+    // Each fetch takes 2 s on the manager's clock.
+    const slowFetch = jest.fn(async () => {
+      source.advance(2_000);
+      return source.fetchToken();
+    });
+    const manager = new TokenManager(slowFetch, { now: source.now });
+    await manager.getToken(); // requested at 0 s; expires (minus 3 s margin) at 57 s
+    source.advance(50_900); // now 52.9 s
+    manager.peek();
+    expect(slowFetch).toHaveBeenCalledTimes(1);
+    source.advance(100); // 53 s = 57 s − 2 × 2 s
+    expect(manager.peek()).toBe('tok-1');
+    expect(slowFetch).toHaveBeenCalledTimes(2);
+  });
+
   it('keeps a token without expires_in until it is invalidated', async () => {
     const source = controlledSource(undefined);
     const manager = new TokenManager(source.fetchToken, { now: source.now });

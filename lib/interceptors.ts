@@ -19,14 +19,22 @@ export interface InterceptorOptions {
 }
 
 /**
- * Installs the request interceptor (attach the token) and the response interceptor
- * (on 401: invalidate, refresh, replay) on `instance`. Returns the function that removes both.
+ * How many of its latest Authorization values the plugin recognizes as its own on a
+ * failed request. Tokens change once per lifetime, so a request would have to outlive
+ * this many renewals to be missed (and then it is simply not replayed).
+ */
+const RECOGNIZED_HEADERS = 16;
+
+/**
+ * Installs the request interceptors (attach the token) and the response interceptor
+ * (on 401: invalidate, refresh, replay) on `instance`. Returns the function that removes them.
  */
 export function installInterceptors(instance: AxiosInstance, { manager, retries, isAllowedOrigin }: InterceptorOptions): () => void {
-  // What this library attached to each in-flight request, and the body before axios
-  // serialized it, so that a replay sends the same bytes. Kept off the config: a config
-  // ends up in logs, these must not.
-  const attachedHeader = new WeakMap<InternalAxiosRequestConfig, string>();
+  // The Authorization values this library made, newest first: a failed request that
+  // still carries one of them is ours to replay and to redact.
+  const recentHeaders: string[] = [];
+  // The body of each request before axios serialized it, so that a replay sends the
+  // same bytes. Kept off the config: a config ends up in logs.
   const originalBody = new WeakMap<InternalAxiosRequestConfig, unknown>();
   let lastToken: string | undefined;
   let lastHeader = '';
@@ -35,21 +43,39 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     if (token !== lastToken) {
       lastToken = token;
       lastHeader = `Bearer ${token}`;
+      recentHeaders.unshift(lastHeader);
+      if (recentHeaders.length > RECOGNIZED_HEADERS) recentHeaders.pop();
     }
     return lastHeader;
   };
 
   const attach = (config: InternalAxiosRequestConfig, token: string): InternalAxiosRequestConfig => {
     const header = bearer(token);
-    config.headers.set('Authorization', header);
-    attachedHeader.set(config, header);
+    // Not headers.set(): hasOwnCredentials() has just found no Authorization in any letter
+    // case, and the value is a checked token, so normalizing and sanitizing it again is waste.
+    config.headers.Authorization = header;
     if (config.data !== undefined) originalBody.set(config, config.data);
     return config;
   };
 
-  const onRequest = (config: InternalAxiosRequestConfig): InternalAxiosRequestConfig | Promise<InternalAxiosRequestConfig> => {
+  const isOurs = (config: InternalAxiosRequestConfig): boolean => {
     if (!(config.headers instanceof AxiosHeaders)) config.headers = AxiosHeaders.from(config.headers);
-    if (hasOwnCredentials(config) || !isAllowedOrigin(config)) return config;
+    return !hasOwnCredentials(config) && isAllowedOrigin(config);
+  };
+
+  /** The hot path: a usable token is cached, so it is attached without waiting. */
+  const attachCachedToken = (config: InternalAxiosRequestConfig): InternalAxiosRequestConfig => {
+    if (!isOurs(config)) return config;
+    // runWhen saw a usable token; should it have expired (by its safety margin) or been
+    // refused since, the latest one still goes out and a 401 would bring the replay.
+    const token = manager.peek() ?? manager.latest();
+    if (token === undefined) throw new Error('axios-client-credentials: no token to attach (please report this)');
+    return attach(config, token);
+  };
+
+  /** The cold path: no usable token, so the request waits for the shared fetch. */
+  const attachFetchedToken = (config: InternalAxiosRequestConfig): InternalAxiosRequestConfig | Promise<InternalAxiosRequestConfig> => {
+    if (!isOurs(config)) return config;
     const token = manager.peek();
     if (token !== undefined) return attach(config, token);
     return unlessCanceled(() => manager.getToken(), config).then((fresh) => attach(config, fresh));
@@ -58,9 +84,8 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
   /** The header this library attached to the failed request, if the request still carries it. */
   const ourHeaderOn = (error: unknown): string | undefined => {
     const config = isAxiosError(error) ? error.config : undefined;
-    const header = config && attachedHeader.get(config);
-    // A later interceptor may have put its own credentials in place of ours.
-    return header !== undefined && config!.headers.get('Authorization') === header ? header : undefined;
+    const header = config?.headers.get('Authorization');
+    return typeof header === 'string' && recentHeaders.includes(header) ? header : undefined;
   };
 
   /** Replays the request with fresh tokens while it is answered 401, at most `retries` times. */
@@ -81,7 +106,6 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
         return await axios.create(instance.defaults).request(replay);
       } catch (next) {
         if (!isAxiosError(next)) throw next;
-        attachedHeader.set(next.config!, refused);
         failure = next;
       }
     }
@@ -96,17 +120,39 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     return replayWhileUnauthorized(error as AxiosError, header);
   };
 
-  const requestId = instance.interceptors.request.use(onRequest);
+  // Two request interceptors, of which axios runs only those whose runWhen holds, checked
+  // before any interceptor runs. With a token cached only the synchronous one runs, and
+  // when every request interceptor of the instance is synchronous axios skips building a
+  // promise chain: that is most of this plugin's cost per request. A token can go stale
+  // between the two checks (both run then; the second sees the first one's header and
+  // steps aside) but never become fresh, so at least one of them always runs.
+  const ids = [
+    instance.interceptors.request.use(attachCachedToken, undefined, { synchronous: true, runWhen: () => manager.peek() !== undefined }),
+    instance.interceptors.request.use(attachFetchedToken, undefined, { runWhen: () => manager.peek() === undefined }),
+  ];
   const responseId = instance.interceptors.response.use(undefined, onResponseError);
   return () => {
-    instance.interceptors.request.eject(requestId);
+    for (const id of ids) instance.interceptors.request.eject(id);
     instance.interceptors.response.eject(responseId);
   };
 }
 
 /** A request that brought its own credentials (header, or axios' `auth` for Basic) is none of our business. */
 function hasOwnCredentials(config: InternalAxiosRequestConfig): boolean {
-  return config.auth != null || config.headers.has('Authorization');
+  return config.auth != null || hasAuthorization(config.headers);
+}
+
+/**
+ * AxiosHeaders#has('Authorization'), without its allocations (a lower-cased copy of the
+ * name and of every key, and an array of the keys) on every request.
+ */
+function hasAuthorization(headers: AxiosHeaders): boolean {
+  for (const key in headers) {
+    if (key.length === 13 && Object.prototype.hasOwnProperty.call(headers, key) && key.toLowerCase() === 'authorization') {
+      return (headers as unknown as Record<string, unknown>)[key] !== undefined;
+    }
+  }
+  return false;
 }
 
 function isUnauthorized(error: AxiosError): boolean {

@@ -4,7 +4,8 @@ import type { FetchToken, IssuedToken } from './token-response';
  * How early a token counts as expired: 5 % of its lifetime, at most 30 s. A fixed slack
  * would either waste most of a 60 s token or cut an hour-long one too close; this gives
  * 3 s on a 60 s token and 30 s on a 3600 s one. Lifetimes are counted from the moment
- * the token request was sent, so transit time is already on the safe side.
+ * the token request was sent, so transit time is already on the safe side. Background
+ * renewal starts one margin before that, or twice the last fetch's time if that is longer.
  */
 export const EXPIRY_MARGIN_FRACTION = 0.05;
 export const MAX_EXPIRY_MARGIN_MS = 30_000;
@@ -36,6 +37,7 @@ export class TokenManager {
   readonly #defaultLifetimeMs: number | undefined;
   readonly #now: () => number;
   #cached: CachedToken | undefined;
+  #latest: string | undefined;
   #inFlight: Promise<string> | undefined;
   #renewRetryAt = 0;
 
@@ -59,6 +61,11 @@ export class TokenManager {
     return cached.value;
   }
 
+  /** The most recently issued token, usable or not (expired, invalidated); undefined before the first. */
+  latest(): string | undefined {
+    return this.#latest;
+  }
+
   /** A usable token: the cached one, or the result of the one fetch all callers share. */
   getToken(): Promise<string> {
     const token = this.peek();
@@ -80,7 +87,7 @@ export class TokenManager {
     const requestedAt = this.#now();
     const fetch: Promise<string> = this.#fetchToken()
       .then((issued) => {
-        this.#store(issued, requestedAt);
+        this.#store(issued, requestedAt, this.#now() - requestedAt);
         return issued.accessToken;
       })
       .finally(() => {
@@ -98,7 +105,8 @@ export class TokenManager {
     });
   }
 
-  #store(issued: IssuedToken, requestedAt: number): void {
+  #store(issued: IssuedToken, requestedAt: number, fetchMs: number): void {
+    this.#latest = issued.accessToken;
     const lifetime = issued.lifetimeMs ?? this.#defaultLifetimeMs;
     if (lifetime === undefined) {
       this.#cached = { value: issued.accessToken, renewAt: Infinity, expiresAt: Infinity };
@@ -106,6 +114,9 @@ export class TokenManager {
     }
     const margin = Math.min(lifetime * EXPIRY_MARGIN_FRACTION, MAX_EXPIRY_MARGIN_MS);
     const expiresAt = requestedAt + lifetime - margin;
-    this.#cached = { value: issued.accessToken, renewAt: expiresAt - margin, expiresAt };
+    // Renew early enough for a fetch as slow as the last one to finish before expiry
+    // (twice its time), but never in the first half of the token's life.
+    const renewAhead = Math.min(Math.max(margin, 2 * fetchMs), (lifetime - margin) / 2);
+    this.#cached = { value: issued.accessToken, renewAt: expiresAt - renewAhead, expiresAt };
   }
 }
