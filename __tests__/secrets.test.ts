@@ -201,6 +201,19 @@ describe('no credential leaks in any error', () => {
         }
       },
     ],
+    [
+      'request aborted while waiting for the token of its replay',
+      'ERR_CANCELED',
+      async () => {
+        const { instance } = client();
+        await instance.get('/r');
+        auth.revokeAll();
+        auth.delayMs = 300;
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(), 100);
+        return failureOf(instance.get('/r', { signal: controller.signal }));
+      },
+    ],
     ['invalid options', 'ERR_OAUTH2_INVALID_OPTIONS', async () => failureOf(Promise.resolve().then(() => client({ retries: -1 })))],
   ];
 

@@ -8,7 +8,7 @@ import axios, {
 } from 'axios';
 import { unlessCanceled } from './cancellation';
 import type { OriginFilter } from './origins';
-import { redactBearerToken } from './redaction';
+import { redactBearerTokens } from './redaction';
 import { isReplayableBody } from './replay-body';
 import type { TokenManager } from './token-manager';
 
@@ -99,25 +99,28 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
       manager.invalidate(refused.slice('Bearer '.length));
       discardStreamedBody(failure);
       refused = bearer(await unlessCanceled(() => manager.getToken(), config));
-      const replay = replayOf(config, body, refused);
       try {
         // Sent by a copy of the instance without its interceptors: the caller's
         // interceptors see one request and its final outcome, however many replays it took.
-        return await axios.create(instance.defaults).request(replay);
+        return await axios.create(instance.defaults).request(replayOf(config, body, refused));
       } catch (next) {
         if (!isAxiosError(next)) throw next;
         failure = next;
       }
     }
     if (isUnauthorized(failure)) manager.invalidate(refused.slice('Bearer '.length));
-    redactBearerToken(failure, refused);
     throw failure;
   };
 
   const onResponseError = (error: unknown): Promise<AxiosResponse> => {
     const header = ourHeaderOn(error);
     if (header === undefined) return Promise.reject(error);
-    return replayWhileUnauthorized(error as AxiosError, header);
+    return replayWhileUnauthorized(error as AxiosError, header).catch((final: unknown) => {
+      // Whatever ends it (the last 401, another failure, a cancel while waiting for a
+      // token), no token of ours leaves with the error.
+      if (isAxiosError(final)) redactBearerTokens(final, recentHeaders);
+      throw final;
+    });
   };
 
   // Two request interceptors, of which axios runs only those whose runWhen holds, checked

@@ -2,15 +2,16 @@ import type { AxiosError } from 'axios';
 
 /**
  * Before an axios error of an authorized request reaches the caller, remove the bearer
- * token this library attached, so that logging the error (message, util.inspect,
+ * token this library attached (one of `ourAuthorizations`), so that logging the error (message, util.inspect,
  * JSON.stringify, toJSON) never prints it. The response's status, headers and body are
  * untouched. What leads to a raw ClientRequest, whose header block holds the token,
  * stays reachable but is no longer enumerable: the request itself, the agents (their
  * pooled sockets point at the last request they carried), and a streamed body's socket.
  */
-export function redactBearerToken(error: AxiosError, authorization: string): void {
+export function redactBearerTokens(error: AxiosError, ourAuthorizations: readonly string[]): void {
   const { config, response } = error;
-  if (config?.headers && config.headers.get('Authorization') === authorization) config.headers.delete('Authorization');
+  const sent = config?.headers?.get('Authorization');
+  if (typeof sent === 'string' && ourAuthorizations.includes(sent)) config!.headers.delete('Authorization');
   hideProperties(error, ['request']);
   if (config) hideProperties(config, ['httpAgent', 'httpsAgent']);
   if (response) {
