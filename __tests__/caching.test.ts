@@ -26,7 +26,7 @@ describe('TokenManager: caching and renewal', () => {
   it.each([
     // lifetime, last second served from cache without renewal, renewal window, expiry (s)
     [3600, 3539, 3540, 3570],
-    [60, 53.9, 54, 57],
+    [60, 56.9, 57, 58.5],
   ])('a %d s token is reused, renewed ahead, and expires with margin', async (lifetime, quiet, renewAt, expiresAt) => {
     const source = controlledSource(lifetime);
     const manager = new TokenManager(source.fetchToken, { now: source.now });
@@ -59,11 +59,11 @@ describe('TokenManager: caching and renewal', () => {
       return source.fetchToken();
     });
     const manager = new TokenManager(slowFetch, { now: source.now });
-    await manager.getToken(); // requested at 0 s; expires (minus 3 s margin) at 57 s
-    source.advance(50_900); // now 52.9 s
+    await manager.getToken(); // requested at 0 s; expires (minus 1.5 s margin) at 58.5 s
+    source.advance(52_400); // now 54.4 s
     manager.peek();
     expect(slowFetch).toHaveBeenCalledTimes(1);
-    source.advance(100); // 53 s = 57 s − 2 × 2 s
+    source.advance(100); // 54.5 s = 58.5 s − 2 × 2 s
     expect(manager.peek()).toBe('tok-1');
     expect(slowFetch).toHaveBeenCalledTimes(2);
   });
@@ -83,7 +83,7 @@ describe('TokenManager: caching and renewal', () => {
     const source = controlledSource(undefined);
     const manager = new TokenManager(source.fetchToken, { now: source.now, defaultLifetimeMs: 60_000 });
     await manager.getToken();
-    source.advance(58_000);
+    source.advance(58_500);
     expect(manager.peek()).toBeUndefined();
     expect(await manager.getToken()).toBe('tok-2');
   });

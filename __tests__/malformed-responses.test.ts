@@ -59,16 +59,16 @@ describe('malformed token responses', () => {
       ['the number 60', '60'],
       ['the numeric string "60"', '"60"'],
       ['the fractional 60.0', '60.0'],
-    ])('%s gives a 60 s lifetime: reused at 53 s, refreshed at 57 s', async (_name, value) => {
+    ])('%s gives a 60 s lifetime: reused at 56 s, refreshed at 58.5 s', async (_name, value) => {
       const clock = useFakeClock();
       issueWithExpiresIn(value);
       const api = servers.newApi();
       oauth2(api, clientOptions(servers));
       await api.get('/a');
-      clock.advanceSeconds(53);
+      clock.advanceSeconds(56);
       await api.get('/b');
       expect(servers.auth.requests).toHaveLength(1);
-      clock.advanceSeconds(4);
+      clock.advanceSeconds(2.5);
       await api.get('/c');
       expect(servers.auth.requests).toHaveLength(2);
     });

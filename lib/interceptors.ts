@@ -1,4 +1,5 @@
 import axios, {
+  Axios,
   AxiosHeaders,
   isAxiosError,
   type AxiosError,
@@ -66,8 +67,8 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
   /** The hot path: a usable token is cached, so it is attached without waiting. */
   const attachCachedToken = (config: InternalAxiosRequestConfig): InternalAxiosRequestConfig => {
     if (!isOurs(config)) return config;
-    // runWhen saw a usable token; should it have expired (by its safety margin) or been
-    // refused since, the latest one still goes out and a 401 would bring the replay.
+    // runWhen saw a usable token an instant ago. Should its safety margin have begun since,
+    // it is still valid at the server; `latest()` is that token.
     const token = manager.peek() ?? manager.latest();
     if (token === undefined) throw new Error('axios-client-credentials: no token to attach (please report this)');
     return attach(config, token);
@@ -81,28 +82,36 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     return unlessCanceled(() => manager.getToken(), config).then((fresh) => attach(config, fresh));
   };
 
-  /** The header this library attached to the failed request, if the request still carries it. */
-  const ourHeaderOn = (error: unknown): string | undefined => {
-    const config = isAxiosError(error) ? error.config : undefined;
-    const header = config?.headers.get('Authorization');
-    return typeof header === 'string' && recentHeaders.includes(header) ? header : undefined;
+  /**
+   * The header this library attached to a request, if the request still carries it and
+   * goes to an allowed origin (a caller may pass our token elsewhere by hand: not ours).
+   */
+  const ourHeaderOn = (config: InternalAxiosRequestConfig | undefined): string | undefined => {
+    const headers = config?.headers;
+    const header = headers instanceof AxiosHeaders ? headers.get('Authorization') : undefined;
+    return typeof header === 'string' && recentHeaders.includes(header) && isAllowedOrigin(config!) ? header : undefined;
   };
 
   /** Replays the request with fresh tokens while it is answered 401, at most `retries` times. */
   const replayWhileUnauthorized = async (error: AxiosError, header: string): Promise<AxiosResponse> => {
     const config = error.config!;
+    // A later interceptor may have swapped the config for a copy: its body was not seen
+    // before serialization, so it cannot be replayed faithfully.
+    const bodyKnown = config.data === undefined || originalBody.has(config);
     const body = originalBody.get(config);
     let failure = error;
     let refused = header;
-    for (let replays = 0; isUnauthorized(failure) && replays < retries && isReplayableBody(body); replays++) {
+    for (let replays = 0; isUnauthorized(failure) && replays < retries && bodyKnown && isReplayableBody(body); replays++) {
       // Only a 401 from the resource means the token was refused (RFC 6750 §3.1).
       manager.invalidate(refused.slice('Bearer '.length));
       discardStreamedBody(failure);
       refused = bearer(await unlessCanceled(() => manager.getToken(), config));
       try {
-        // Sent by a copy of the instance without its interceptors: the caller's
-        // interceptors see one request and its final outcome, however many replays it took.
-        return await axios.create(instance.defaults).request(replayOf(config, body, refused));
+        // The config is already merged with the instance's defaults, so it is sent as it is,
+        // without interceptors: the caller's see one request and its final outcome, however
+        // many replays it took. Only the adapter is taken from the instance, for configs
+        // that lack it (axios-mock-adapter's).
+        return await new Axios({ adapter: instance.defaults.adapter }).request(replayOf(config, body, refused));
       } catch (next) {
         if (!isAxiosError(next)) throw next;
         failure = next;
@@ -112,8 +121,17 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     throw failure;
   };
 
+  /** A 401 the caller's validateStatus accepts is still a refused token: drop it. */
+  const onResponse = (response: AxiosResponse): AxiosResponse => {
+    if (response.status === 401) {
+      const header = ourHeaderOn(response.config);
+      if (header !== undefined) manager.invalidate(header.slice('Bearer '.length));
+    }
+    return response;
+  };
+
   const onResponseError = (error: unknown): Promise<AxiosResponse> => {
-    const header = ourHeaderOn(error);
+    const header = ourHeaderOn(isAxiosError(error) ? error.config : undefined);
     if (header === undefined) return Promise.reject(error);
     return replayWhileUnauthorized(error as AxiosError, header).catch((final: unknown) => {
       // Whatever ends it (the last 401, another failure, a cancel while waiting for a
@@ -123,21 +141,47 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     });
   };
 
-  // Two request interceptors, of which axios runs only those whose runWhen holds, checked
-  // before any interceptor runs. With a token cached only the synchronous one runs, and
-  // when every request interceptor of the instance is synchronous axios skips building a
-  // promise chain: that is most of this plugin's cost per request. A token can go stale
-  // between the two checks (both run then; the second sees the first one's header and
-  // steps aside) but never become fresh, so at least one of them always runs.
-  const ids = [
-    instance.interceptors.request.use(attachCachedToken, undefined, { synchronous: true, runWhen: () => manager.peek() !== undefined }),
-    instance.interceptors.request.use(attachFetchedToken, undefined, { runWhen: () => manager.peek() === undefined }),
-  ];
-  const responseId = instance.interceptors.response.use(undefined, onResponseError);
+  // Two request interceptors, of which axios runs only the one whose runWhen holds; both
+  // are checked, in this order, before any interceptor runs. When a token is cached and
+  // every other request interceptor of the instance is synchronous, the synchronous one
+  // runs, and axios skips building a promise chain: that is most of this plugin's cost
+  // per request. It then runs right after the check, so its token is still usable. In
+  // any other case the asynchronous one runs, which can wait for a token.
+  let fastPathChosen = false;
+  const chooseFastPath = (): boolean => (fastPathChosen = manager.peek() !== undefined && othersAreSynchronous(instance, ids));
+  const ids: number[] = [];
+  ids.push(
+    instance.interceptors.request.use(attachCachedToken, undefined, { synchronous: SYNCHRONOUS_PATH_IS_SAFE, runWhen: chooseFastPath }),
+    instance.interceptors.request.use(attachFetchedToken, undefined, { runWhen: () => !fastPathChosen }),
+  );
+  const responseId = instance.interceptors.response.use(onResponse, onResponseError);
   return () => {
     for (const id of ids) instance.interceptors.request.eject(id);
     instance.interceptors.response.eject(responseId);
   };
+}
+
+/**
+ * Before axios 1.19, a synchronous request chain let an error thrown while dispatching
+ * (a pre-aborted signal, a throwing transformRequest) skip every response interceptor,
+ * ours and its redaction included; there the fast path stays asynchronous.
+ */
+const SYNCHRONOUS_PATH_IS_SAFE = isAtLeast(axios.VERSION, [1, 19]);
+
+function isAtLeast(version: string | undefined, [major, minor]: readonly [number, number]): boolean {
+  const [actualMajor = 0, actualMinor = 0] = String(version ?? '').split('.').map(Number);
+  return actualMajor > major || (actualMajor === major && actualMinor >= minor);
+}
+
+/** Whether every active request interceptor of the instance, other than ours, is synchronous. */
+function othersAreSynchronous(instance: AxiosInstance, ours: readonly number[]): boolean {
+  const handlers = (instance.interceptors.request as unknown as { handlers?: Array<{ synchronous?: boolean } | null> }).handlers;
+  if (!Array.isArray(handlers)) return false;
+  for (let id = 0; id < handlers.length; id++) {
+    const handler = handlers[id];
+    if (handler !== null && handler !== undefined && !handler.synchronous && !ours.includes(id)) return false;
+  }
+  return true;
 }
 
 /** A request that brought its own credentials (header, or axios' `auth` for Basic) is none of our business. */

@@ -1,13 +1,13 @@
 import type { FetchToken, IssuedToken } from './token-response';
 
 /**
- * How early a token counts as expired: 5 % of its lifetime, at most 30 s. A fixed slack
+ * How early a token counts as expired: 2.5 % of its lifetime, at most 30 s. A fixed slack
  * would either waste most of a 60 s token or cut an hour-long one too close; this gives
- * 3 s on a 60 s token and 30 s on a 3600 s one. Lifetimes are counted from the moment
+ * 1.5 s on a 60 s token and 30 s on a 3600 s one. Lifetimes are counted from the moment
  * the token request was sent, so transit time is already on the safe side. Background
  * renewal starts one margin before that, or twice the last fetch's time if that is longer.
  */
-export const EXPIRY_MARGIN_FRACTION = 0.05;
+export const EXPIRY_MARGIN_FRACTION = 0.025;
 export const MAX_EXPIRY_MARGIN_MS = 30_000;
 /** After a failed background renewal, wait this long before the next attempt. */
 export const RENEW_RETRY_DELAY_MS = 1_000;
