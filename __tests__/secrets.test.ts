@@ -214,6 +214,17 @@ describe('no credential leaks in any error', () => {
         return failureOf(instance.get('/r', { signal: controller.signal }));
       },
     ],
+    [
+      'request aborted before it starts, with a token cached',
+      'ERR_CANCELED',
+      async () => {
+        const { instance, handle } = client();
+        await handle.getToken();
+        const controller = new AbortController();
+        controller.abort();
+        return failureOf(instance.get('/r', { signal: controller.signal }));
+      },
+    ],
     ['invalid options', 'ERR_OAUTH2_INVALID_OPTIONS', async () => failureOf(Promise.resolve().then(() => client({ retries: -1 })))],
   ];
 

@@ -1,0 +1,133 @@
+import { AxiosError, AxiosHeaders } from 'axios';
+import { oauth2 } from '../lib';
+import { useFakeClock } from './support/fake-clock';
+import { clientOptions, useServers } from './support/servers';
+
+/** How the plugin behaves next to the caller's own interceptors and settings. */
+describe('the plugin among other interceptors', () => {
+  const servers = useServers();
+
+  it('with a cached token and only synchronous interceptors, the token is attached before request() returns', async () => {
+    const api = servers.newApi();
+    const seen: unknown[] = [];
+    // Registered first, so (axios runs request interceptors last-in, first-out) it runs after ours.
+    api.interceptors.request.use(
+      (config) => {
+        seen.push(config.headers.Authorization);
+        return config;
+      },
+      undefined,
+      { synchronous: true },
+    );
+    const auth = oauth2(api, clientOptions(servers));
+    const token = await auth.getToken();
+    const pending = api.get('/sync');
+    expect(seen).toEqual([`Bearer ${token}`]);
+    await pending;
+  });
+
+  it('an asynchronous interceptor that outlasts the token: a fresh one is fetched, the stale one is not sent', async () => {
+    const clock = useFakeClock();
+    const api = servers.newApi();
+    const auth = oauth2(api, { ...clientOptions(servers), retries: 0 });
+    const stale = await auth.getToken();
+    // Added after oauth2(), so it runs before ours: the token expires while it works.
+    api.interceptors.request.use(async (config) => {
+      clock.advanceSeconds(3_600);
+      return config;
+    });
+    await expect(api.get('/slow')).resolves.toMatchObject({ status: 200 });
+    expect(servers.api.requests[0].headers.authorization).not.toBe(`Bearer ${stale}`);
+    expect(servers.auth.requests).toHaveLength(2);
+  });
+
+  it.each([true, false])('works with legacyInterceptorReqResOrdering = %s', async (legacy) => {
+    const api = servers.newApi();
+    api.defaults.transitional = { ...api.defaults.transitional, legacyInterceptorReqResOrdering: legacy };
+    api.interceptors.request.use((config) => config, undefined, { synchronous: true });
+    oauth2(api, clientOptions(servers));
+    await api.get('/cold');
+    await api.get('/warm');
+    servers.auth.revokeAll();
+    await api.get('/replayed');
+    expect(servers.api.requests.map((r) => [r.url, r.status])).toEqual([
+      ['/cold', 200],
+      ['/warm', 200],
+      ['/replayed', 401],
+      ['/replayed', 200],
+    ]);
+  });
+
+  it('a config copied by a later interceptor loses its original body: the 401 is returned rather than an empty replay', async () => {
+    const api = servers.newApi();
+    api.interceptors.request.use((config) => ({ ...config, headers: config.headers }) as typeof config);
+    const auth = oauth2(api, clientOptions(servers));
+    await auth.getToken();
+    servers.auth.revokeAll();
+    await expect(api.post('/orders', { amount: 100 })).rejects.toMatchObject({ response: { status: 401 } });
+    expect(servers.api.requests).toHaveLength(1);
+    expect(servers.api.requests[0].body.toString()).toBe('{"amount":100}');
+  });
+
+  it('our token passed by hand to an origin that is not allowed is not replayed there, nor invalidated', async () => {
+    const { ResourceServer } = await import('../examples/servers/resource-server');
+    const stranger = await new ResourceServer(() => false).start();
+    try {
+      const api = servers.newApi();
+      const auth = oauth2(api, { ...clientOptions(servers), retries: 3 });
+      const token = await auth.getToken();
+      await expect(api.get(`${stranger.url}/x`, { headers: { Authorization: `Bearer ${token}` } })).rejects.toMatchObject({
+        response: { status: 401 },
+      });
+      expect(stranger.requests).toHaveLength(1);
+      expect(servers.auth.requests).toHaveLength(1);
+      expect(await auth.getToken()).toBe(token);
+    } finally {
+      await stranger.stop();
+    }
+  });
+
+  it("an interceptor's own error passes through untouched", async () => {
+    const api = servers.newApi();
+    oauth2(api, clientOptions(servers));
+    const blocked = new AxiosError('blocked by policy', 'E_POLICY', { headers: new AxiosHeaders(), url: '/x' } as never);
+    api.interceptors.request.use(() => {
+      throw blocked;
+    });
+    await expect(api.get('/x')).rejects.toBe(blocked);
+    const plain = new AxiosError('plain headers', 'E_PLAIN', { headers: { Authorization: 'x' } } as never);
+    api.interceptors.request.use(() => {
+      throw plain;
+    });
+    await expect(api.get('/x')).rejects.toBe(plain);
+  });
+
+  it('a 401 that validateStatus accepts still drops the refused token', async () => {
+    const api = servers.newApi();
+    const auth = oauth2(api, clientOptions(servers));
+    const old = await auth.getToken();
+    servers.auth.revokeAll();
+    const response = await api.get('/x', { validateStatus: () => true });
+    expect(response.status).toBe(401);
+    await expect(api.get('/y')).resolves.toMatchObject({ status: 200 });
+    expect(await auth.getToken()).not.toBe(old);
+    expect(servers.auth.requests).toHaveLength(2);
+  });
+
+  it('a replay does not bring back a default header an interceptor removed', async () => {
+    const api = servers.newApi();
+    api.defaults.headers.common['X-Api-Key'] = 'k';
+    api.interceptors.request.use((config) => {
+      config.headers.delete('X-Api-Key');
+      return config;
+    });
+    oauth2(api, clientOptions(servers));
+    await api.get('/warm');
+    servers.auth.revokeAll();
+    await api.get('/x');
+    const [first, replay] = servers.api.requests.slice(1);
+    expect(replay.status).toBe(200);
+    expect(first.headers['x-api-key']).toBeUndefined();
+    expect(replay.headers['x-api-key']).toBeUndefined();
+  });
+});
