@@ -1,4 +1,5 @@
-import { AxiosError } from 'axios';
+import axios, { AxiosError } from 'axios';
+import { mergeKeepsSuppressedHeaders } from './support/axios-features';
 import { oauth2 } from '../lib';
 import { clientOptions, useServers } from './support/servers';
 
@@ -127,7 +128,8 @@ describe('401 refresh and replay (`retries`)', () => {
     await api.get('/x', { headers: { 'User-Agent': false } });
     const [first, replay] = servers.api.requests.slice(1);
     expect(first.headers['user-agent']).toBeUndefined();
-    expect(replay.headers['user-agent']).toBeUndefined();
+    // Older axios (1.6) drops headers set to false whenever it merges configs, a replay's too.
+    expect(replay.headers['user-agent']).toBe(mergeKeepsSuppressedHeaders ? undefined : `axios/${axios.VERSION}`);
     expect(replay.status).toBe(200);
   });
 
