@@ -68,6 +68,22 @@ describe('TokenManager: caching and renewal', () => {
     expect(slowFetch).toHaveBeenCalledTimes(2);
   });
 
+  it('never starts renewing in the first half of a token\'s life, however slow the last fetch', async () => {
+    const source = controlledSource(10);
+    const verySlowFetch = jest.fn(async () => {
+      source.advance(8_000);
+      return source.fetchToken();
+    });
+    const manager = new TokenManager(verySlowFetch, { now: source.now });
+    await manager.getToken(); // requested at 0 s: expires at 9.75 s; renewal capped to start at 4.875 s
+    source.advance(4_800 - 8_000); // back to 4.8 s on the token's clock
+    manager.peek();
+    expect(verySlowFetch).toHaveBeenCalledTimes(1);
+    source.advance(100); // 4.9 s
+    manager.peek();
+    expect(verySlowFetch).toHaveBeenCalledTimes(2);
+  });
+
   it('keeps a token without expires_in until it is invalidated', async () => {
     const source = controlledSource(undefined);
     const manager = new TokenManager(source.fetchToken, { now: source.now });

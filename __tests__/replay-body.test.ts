@@ -69,4 +69,21 @@ describe('request bodies are replayed intact', () => {
     expect(servers.api.requests).toHaveLength(1);
     expect(servers.api.requests[0].body.toString()).toBe('chunk-1chunk-2');
   });
+
+  it('a 401 answered as a stream (responseType stream) is replayed, even on a one-socket agent', async () => {
+    const { default: http } = await import('node:http');
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const api = servers.newApi();
+      oauth2(api, clientOptions(servers));
+      await api.get('/warm', { httpAgent: agent });
+      servers.auth.revokeAll();
+      const response = await api.get('/streamed', { httpAgent: agent, responseType: 'stream', timeout: 3_000 });
+      expect(response.status).toBe(200);
+      response.data.resume();
+      expect(servers.api.requests.map((r) => r.status)).toEqual([200, 401, 200]);
+    } finally {
+      agent.destroy();
+    }
+  });
 });

@@ -67,6 +67,16 @@ async function main(): Promise<void> {
   process.stdout.write(render(results, { header, burstSize: settings.burstSize }));
 }
 
+/**
+ * A hung server or child must not hang the benchmark: past this many seconds it gives up
+ * (forked children exit when their IPC channel closes). BENCH_TIMEOUT_SECONDS overrides.
+ */
+const WATCHDOG_SECONDS = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 600);
+setTimeout(() => {
+  console.error(`[bench] still running after ${WATCHDOG_SECONDS} s: giving up`);
+  process.exit(1);
+}, WATCHDOG_SECONDS * 1000).unref();
+
 main().catch((error: unknown) => {
   console.error(error);
   process.exitCode = 1;
