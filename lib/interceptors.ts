@@ -7,6 +7,7 @@ import axios, {
   type AxiosResponse,
   type InternalAxiosRequestConfig,
 } from 'axios';
+import { BearerHeaders, tokenOf } from './bearer-headers';
 import { unlessCanceled } from './cancellation';
 import type { OriginFilter } from './origins';
 import { redactBearerTokens } from './redaction';
@@ -20,38 +21,17 @@ export interface InterceptorOptions {
 }
 
 /**
- * How many of its latest Authorization values the plugin recognizes as its own on a
- * failed request. Tokens change once per lifetime, so a request would have to outlive
- * this many renewals to be missed (and then it is simply not replayed).
- */
-const RECOGNIZED_HEADERS = 16;
-
-/**
  * Installs the request interceptors (attach the token) and the response interceptor
  * (on 401: invalidate, refresh, replay) on `instance`. Returns the function that removes them.
  */
 export function installInterceptors(instance: AxiosInstance, { manager, retries, isAllowedOrigin }: InterceptorOptions): () => void {
-  // The Authorization values this library made, newest first: a failed request that
-  // still carries one of them is ours to replay and to redact.
-  const recentHeaders: string[] = [];
+  const bearer = new BearerHeaders();
   // The body of each request before axios serialized it, so that a replay sends the
   // same bytes. Kept off the config: a config ends up in logs.
   const originalBody = new WeakMap<InternalAxiosRequestConfig, unknown>();
-  let lastToken: string | undefined;
-  let lastHeader = '';
-
-  const bearer = (token: string): string => {
-    if (token !== lastToken) {
-      lastToken = token;
-      lastHeader = `Bearer ${token}`;
-      recentHeaders.unshift(lastHeader);
-      if (recentHeaders.length > RECOGNIZED_HEADERS) recentHeaders.pop();
-    }
-    return lastHeader;
-  };
 
   const attach = (config: InternalAxiosRequestConfig, token: string): InternalAxiosRequestConfig => {
-    const header = bearer(token);
+    const header = bearer.for(token);
     // Not headers.set(): hasOwnCredentials() has just found no Authorization in any letter
     // case, and the value is a checked token, so normalizing and sanitizing it again is waste.
     config.headers.Authorization = header;
@@ -89,7 +69,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
   const ourHeaderOn = (config: InternalAxiosRequestConfig | undefined): string | undefined => {
     const headers = config?.headers;
     const header = headers instanceof AxiosHeaders ? headers.get('Authorization') : undefined;
-    return typeof header === 'string' && recentHeaders.includes(header) && isAllowedOrigin(config!) ? header : undefined;
+    return bearer.isOurs(header) && isAllowedOrigin(config!) ? header : undefined;
   };
 
   /** Replays the request with fresh tokens while it is answered 401, at most `retries` times. */
@@ -103,9 +83,9 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     let refused = header;
     for (let replays = 0; isUnauthorized(failure) && replays < retries && bodyKnown && isReplayableBody(body); replays++) {
       // Only a 401 from the resource means the token was refused (RFC 6750 §3.1).
-      manager.invalidate(refused.slice('Bearer '.length));
+      manager.invalidate(tokenOf(refused));
       discardStreamedBody(failure);
-      refused = bearer(await unlessCanceled(() => manager.getToken(), config));
+      refused = bearer.for(await unlessCanceled(() => manager.getToken(), config));
       try {
         // The config is already merged with the instance's defaults, so it is sent as it is,
         // without interceptors: the caller's see one request and its final outcome, however
@@ -117,7 +97,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
         failure = next;
       }
     }
-    if (isUnauthorized(failure)) manager.invalidate(refused.slice('Bearer '.length));
+    if (isUnauthorized(failure)) manager.invalidate(tokenOf(refused));
     throw failure;
   };
 
@@ -125,7 +105,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
   const onResponse = (response: AxiosResponse): AxiosResponse => {
     if (response.status === 401) {
       const header = ourHeaderOn(response.config);
-      if (header !== undefined) manager.invalidate(header.slice('Bearer '.length));
+      if (header !== undefined) manager.invalidate(tokenOf(header));
     }
     return response;
   };
@@ -136,7 +116,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     return replayWhileUnauthorized(error as AxiosError, header).catch((final: unknown) => {
       // Whatever ends it (the last 401, another failure, a cancel while waiting for a
       // token), no token of ours leaves with the error.
-      if (isAxiosError(final)) redactBearerTokens(final, recentHeaders);
+      if (isAxiosError(final)) redactBearerTokens(final, bearer.recent);
       throw final;
     });
   };
