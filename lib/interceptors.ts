@@ -29,6 +29,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
   // The body of each request before axios serialized it, so that a replay sends the
   // same bytes. Kept off the config: a config ends up in logs.
   const originalBody = new WeakMap<InternalAxiosRequestConfig, unknown>();
+  const replayContext: ReplayContext = { instance, manager, bearer, retries, originalBody };
 
   const attach = (config: InternalAxiosRequestConfig, token: string): InternalAxiosRequestConfig => {
     const header = bearer.for(token);
@@ -72,35 +73,6 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     return bearer.isOurs(header) && isAllowedOrigin(config!) ? header : undefined;
   };
 
-  /** Replays the request with fresh tokens while it is answered 401, at most `retries` times. */
-  const replayWhileUnauthorized = async (error: AxiosError, header: string): Promise<AxiosResponse> => {
-    const config = error.config!;
-    // A later interceptor may have swapped the config for a copy: its body was not seen
-    // before serialization, so it cannot be replayed faithfully.
-    const bodyKnown = config.data === undefined || originalBody.has(config);
-    const body = originalBody.get(config);
-    let failure = error;
-    let refused = header;
-    for (let replays = 0; isUnauthorized(failure) && replays < retries && bodyKnown && isReplayableBody(body); replays++) {
-      // Only a 401 from the resource means the token was refused (RFC 6750 §3.1).
-      manager.invalidate(tokenOf(refused));
-      discardStreamedBody(failure);
-      refused = bearer.for(await unlessCanceled(() => manager.getToken(), config));
-      try {
-        // The config is already merged with the instance's defaults, so it is sent as it is,
-        // without interceptors: the caller's see one request and its final outcome, however
-        // many replays it took. Only the adapter is taken from the instance, for configs
-        // that lack it (axios-mock-adapter's).
-        return await new Axios({ adapter: instance.defaults.adapter }).request(replayOf(config, body, refused));
-      } catch (next) {
-        if (!isAxiosError(next)) throw next;
-        failure = next;
-      }
-    }
-    if (isUnauthorized(failure)) manager.invalidate(tokenOf(refused));
-    throw failure;
-  };
-
   /** A 401 the caller's validateStatus accepts is still a refused token: drop it. */
   const onResponse = (response: AxiosResponse): AxiosResponse => {
     if (response.status === 401) {
@@ -113,7 +85,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
   const onResponseError = (error: unknown): Promise<AxiosResponse> => {
     const header = ourHeaderOn(isAxiosError(error) ? error.config : undefined);
     if (header === undefined) return Promise.reject(error);
-    return replayWhileUnauthorized(error as AxiosError, header).catch((final: unknown) => {
+    return replayWhileUnauthorized(replayContext, error as AxiosError, header).catch((final: unknown) => {
       // Whatever ends it (the last 401, another failure, a cancel while waiting for a
       // token), no token of ours leaves with the error.
       if (isAxiosError(final)) redactBearerTokens(final, bearer.recent);
@@ -139,6 +111,46 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     for (const id of ids) instance.interceptors.request.eject(id);
     instance.interceptors.response.eject(responseId);
   };
+}
+
+/** What a replay needs from the installed plugin. */
+interface ReplayContext {
+  instance: AxiosInstance;
+  manager: TokenManager;
+  bearer: BearerHeaders;
+  retries: number;
+  /** The body of each request before axios serialized it. */
+  originalBody: WeakMap<InternalAxiosRequestConfig, unknown>;
+}
+
+/** Replays the request with fresh tokens while it is answered 401, at most `retries` times. */
+async function replayWhileUnauthorized(context: ReplayContext, error: AxiosError, header: string): Promise<AxiosResponse> {
+  const { instance, manager, bearer, retries, originalBody } = context;
+  const config = error.config!;
+  // A later interceptor may have swapped the config for a copy: its body was not seen
+  // before serialization, so it cannot be replayed faithfully.
+  const bodyKnown = config.data === undefined || originalBody.has(config);
+  const body = originalBody.get(config);
+  let failure = error;
+  let refused = header;
+  for (let replays = 0; isUnauthorized(failure) && replays < retries && bodyKnown && isReplayableBody(body); replays++) {
+    // Only a 401 from the resource means the token was refused (RFC 6750 §3.1).
+    manager.invalidate(tokenOf(refused));
+    discardStreamedBody(failure);
+    refused = bearer.for(await unlessCanceled(() => manager.getToken(), config));
+    try {
+      // The config is already merged with the instance's defaults, so it is sent as it is,
+      // without interceptors: the caller's see one request and its final outcome, however
+      // many replays it took. Only the adapter is taken from the instance, for configs
+      // that lack it (axios-mock-adapter's).
+      return await new Axios({ adapter: instance.defaults.adapter }).request(replayOf(config, body, refused));
+    } catch (next) {
+      if (!isAxiosError(next)) throw next;
+      failure = next;
+    }
+  }
+  if (isUnauthorized(failure)) manager.invalidate(tokenOf(refused));
+  throw failure;
 }
 
 /**
