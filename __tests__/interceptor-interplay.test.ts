@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { AxiosError, AxiosHeaders } from 'axios';
 import { oauth2 } from '../lib';
 import { useFakeClock } from './support/fake-clock';
@@ -62,15 +63,67 @@ describe('the plugin among other interceptors', () => {
     ]);
   });
 
-  it('a config copied by a later interceptor loses its original body: the 401 is returned rather than an empty replay', async () => {
+  it('a config copied by a later interceptor is replayed with its body', async () => {
     const api = servers.newApi();
     api.interceptors.request.use((config) => ({ ...config, headers: config.headers }) as typeof config);
     const auth = oauth2(api, clientOptions(servers));
     await auth.getToken();
     servers.auth.revokeAll();
+    await expect(api.post('/orders', { amount: 100 })).resolves.toMatchObject({ status: 200 });
+    expect(servers.api.requests.map((r) => [r.status, r.body.toString()])).toEqual([
+      [401, '{"amount":100}'],
+      [200, '{"amount":100}'],
+    ]);
+  });
+
+  it('a body a later interceptor rewrote in place is replayed as rewritten', async () => {
+    const api = servers.newApi();
+    // Registered before oauth2(), so it runs after ours.
+    api.interceptors.request.use((config) => {
+      config.data = { envelope: config.data, signature: 'abc' };
+      return config;
+    });
+    const auth = oauth2(api, clientOptions(servers));
+    await auth.getToken();
+    servers.auth.revokeAll();
+    await api.post('/orders', { amount: 100 });
+    const bodies = servers.api.requests.map((r) => r.body.toString());
+    expect(bodies).toEqual(['{"envelope":{"amount":100},"signature":"abc"}', '{"envelope":{"amount":100},"signature":"abc"}']);
+  });
+
+  it('a request whose transformRequest a later interceptor replaced is not replayed: its body was never seen', async () => {
+    const api = servers.newApi();
+    api.interceptors.request.use((config) => {
+      config.transformRequest = [(data: unknown) => JSON.stringify(data)];
+      return config;
+    });
+    const auth = oauth2(api, clientOptions(servers));
+    await auth.getToken();
+    servers.auth.revokeAll();
     await expect(api.post('/orders', { amount: 100 })).rejects.toMatchObject({ response: { status: 401 } });
     expect(servers.api.requests).toHaveLength(1);
-    expect(servers.api.requests[0].body.toString()).toBe('{"amount":100}');
+  });
+
+  it('a request sent elsewhere by a later interceptor, after our token was attached, fails without the token in its error', async () => {
+    const { ResourceServer } = await import('../examples/servers/resource-server');
+    const stranger = await new ResourceServer(() => false).start();
+    try {
+      const api = servers.newApi();
+      api.interceptors.request.use((config) => {
+        config.url = `${stranger.url}/moved`;
+        return config;
+      });
+      const auth = oauth2(api, clientOptions(servers));
+      const token = await auth.getToken();
+      const error = await api.get('/x').catch((e: unknown) => e);
+      expect(error).toMatchObject({ response: { status: 401 } });
+      expect(stranger.requests).toHaveLength(1);
+      expect(JSON.stringify(error)).not.toContain(token);
+      expect(inspect(error, { depth: Infinity })).not.toContain(token);
+      expect(servers.auth.requests).toHaveLength(1);
+    } finally {
+      await stranger.stop();
+    }
   });
 
   it('our token passed by hand to an origin that is not allowed is not replayed there, nor invalidated', async () => {

@@ -31,12 +31,19 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
   const originalBody = new WeakMap<InternalAxiosRequestConfig, unknown>();
   const replayContext: ReplayContext = { instance, manager, bearer, retries, originalBody };
 
+  // The body as the last request interceptor left it, captured as axios starts
+  // serializing it (transformRequest runs with the config as `this`).
+  const captureBody = function (this: InternalAxiosRequestConfig, data: unknown): unknown {
+    originalBody.set(this, data);
+    return data;
+  };
+
   const attach = (config: InternalAxiosRequestConfig, token: string): InternalAxiosRequestConfig => {
     const header = bearer.for(token);
     // Not headers.set(): hasOwnCredentials() has just found no Authorization in any letter
     // case, and the value is a checked token, so normalizing and sanitizing it again is waste.
     config.headers.Authorization = header;
-    if (config.data !== undefined) originalBody.set(config, config.data);
+    if (config.data !== undefined) config.transformRequest = [captureBody, ...asArray(config.transformRequest)];
     return config;
   };
 
@@ -68,8 +75,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
    * goes to an allowed origin (a caller may pass our token elsewhere by hand: not ours).
    */
   const ourHeaderOn = (config: InternalAxiosRequestConfig | undefined): string | undefined => {
-    const headers = config?.headers;
-    const header = headers instanceof AxiosHeaders ? headers.get('Authorization') : undefined;
+    const header = config && sentHeader(config);
     return bearer.isOurs(header) && isAllowedOrigin(config!) ? header : undefined;
   };
 
@@ -83,8 +89,14 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
   };
 
   const onResponseError = (error: unknown): Promise<AxiosResponse> => {
-    const header = ourHeaderOn(isAxiosError(error) ? error.config : undefined);
-    if (header === undefined) return Promise.reject(error);
+    const config = isAxiosError(error) ? error.config : undefined;
+    const header = ourHeaderOn(config);
+    if (header === undefined) {
+      // Not ours to replay, but if it carries our token (its origin changed after we
+      // attached it), the token still must not leave with the error.
+      if (config && bearer.isOurs(sentHeader(config))) redactBearerTokens(error as AxiosError, bearer.recent);
+      return Promise.reject(error);
+    }
     return replayWhileUnauthorized(replayContext, error as AxiosError, header).catch((final: unknown) => {
       // Whatever ends it (the last 401, another failure, a cancel while waiting for a
       // token), no token of ours leaves with the error.
@@ -127,8 +139,8 @@ interface ReplayContext {
 async function replayWhileUnauthorized(context: ReplayContext, error: AxiosError, header: string): Promise<AxiosResponse> {
   const { instance, manager, bearer, retries, originalBody } = context;
   const config = error.config!;
-  // A later interceptor may have swapped the config for a copy: its body was not seen
-  // before serialization, so it cannot be replayed faithfully.
+  // A later interceptor may have replaced transformRequest: then the body was not seen
+  // before serialization, and it cannot be replayed faithfully.
   const bodyKnown = config.data === undefined || originalBody.has(config);
   const body = originalBody.get(config);
   let failure = error;
@@ -192,6 +204,16 @@ function hasAuthorization(headers: AxiosHeaders): boolean {
     }
   }
   return false;
+}
+
+/** The Authorization value a request carries, if its headers are axios' own. */
+function sentHeader(config: InternalAxiosRequestConfig): unknown {
+  return config.headers instanceof AxiosHeaders ? config.headers.get('Authorization') : undefined;
+}
+
+function asArray<T>(value: T | readonly T[] | undefined): readonly T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value as T];
 }
 
 function isUnauthorized(error: AxiosError): boolean {
