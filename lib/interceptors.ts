@@ -106,16 +106,18 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
   };
 
   // Two request interceptors, of which axios runs only the one whose runWhen holds; both
-  // are checked, in this order, before any interceptor runs. When a token is cached and
+  // are checked, in this order, before any interceptor runs. When a token is cached (on
+  // axios 1.19 or later, see SYNCHRONOUS_PATH_IS_SAFE) and
   // every other request interceptor of the instance is synchronous, the synchronous one
   // runs, and axios skips building a promise chain: that is most of this plugin's cost
   // per request. It then runs right after the check, so its token is still usable. In
   // any other case the asynchronous one runs, which can wait for a token.
   let fastPathChosen = false;
-  const chooseFastPath = (): boolean => (fastPathChosen = manager.peek() !== undefined && othersAreSynchronous(instance, ids));
+  const chooseFastPath = (): boolean =>
+    (fastPathChosen = SYNCHRONOUS_PATH_IS_SAFE && manager.peek() !== undefined && othersAreSynchronous(instance, ids));
   const ids: number[] = [];
   ids.push(
-    instance.interceptors.request.use(attachCachedToken, undefined, { synchronous: SYNCHRONOUS_PATH_IS_SAFE, runWhen: chooseFastPath }),
+    instance.interceptors.request.use(attachCachedToken, undefined, { synchronous: true, runWhen: chooseFastPath }),
     instance.interceptors.request.use(attachFetchedToken, undefined, { runWhen: () => !fastPathChosen }),
   );
   const responseId = instance.interceptors.response.use(onResponse, onResponseError);
@@ -168,7 +170,7 @@ async function replayWhileUnauthorized(context: ReplayContext, error: AxiosError
 /**
  * Before axios 1.19, a synchronous request chain let an error thrown while dispatching
  * (a pre-aborted signal, a throwing transformRequest) skip every response interceptor,
- * ours and its redaction included; there the fast path stays asynchronous.
+ * ours and its redaction included; there the fast path is never chosen.
  */
 const SYNCHRONOUS_PATH_IS_SAFE = isAtLeast(axios.VERSION, [1, 19]);
 

@@ -51,7 +51,7 @@ function createSetFilter(currentlyAllowed: () => ReadonlySet<string> | '*'): Ori
 }
 
 /** The origin of an absolute http(s) URL, else undefined (a relative URL has none we can vouch for). */
-export function originOf(url: string | undefined): string | undefined {
+function originOf(url: string | undefined): string | undefined {
   if (typeof url !== 'string' || !ABSOLUTE_URL.test(url)) return undefined;
   try {
     const parsed = new URL(url);

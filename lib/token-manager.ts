@@ -7,10 +7,10 @@ import type { FetchToken, IssuedToken } from './token-response';
  * the token request was sent, so transit time is already on the safe side. Background
  * renewal starts one margin before that, or twice the last fetch's time if that is longer.
  */
-export const EXPIRY_MARGIN_FRACTION = 0.025;
-export const MAX_EXPIRY_MARGIN_MS = 30_000;
+const EXPIRY_MARGIN_FRACTION = 0.025;
+const MAX_EXPIRY_MARGIN_MS = 30_000;
 /** After a failed background renewal, wait this long before the next attempt. */
-export const RENEW_RETRY_DELAY_MS = 1_000;
+const RENEW_RETRY_DELAY_MS = 1_000;
 
 interface CachedToken {
   readonly value: string;

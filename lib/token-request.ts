@@ -6,7 +6,7 @@ import { createScrubber } from './redaction';
 import { processTokenResponse, type FetchToken, type IssuedToken } from './token-response';
 
 /** Timeout of a token request when `backend` sets none, so a hanging server never hangs its callers. */
-export const DEFAULT_TOKEN_TIMEOUT_MS = 10_000;
+const DEFAULT_TOKEN_TIMEOUT_MS = 10_000;
 /** A token response is a few hundred bytes; refuse to buffer more than this. */
 const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
 

@@ -25,7 +25,7 @@ interface TokenErrorBody {
 }
 
 /** Couper's cap, and ours: a token is never cached for longer than a day, whatever `expires_in` claims. */
-export const MAX_LIFETIME_SECONDS = 86_400;
+const MAX_LIFETIME_SECONDS = 86_400;
 /** Server-provided text kept in an error is cut to this length. */
 const MAX_FIELD_LENGTH = 1_000;
 /**
@@ -69,7 +69,7 @@ function validAccessToken(status: number, body: TokenResponseBody): string {
  * one day, so even a value that overflows to Infinity (`1e400`) gives a day. Anything
  * else (absent, zero, negative, NaN, non-numeric) counts as "not given".
  */
-export function lifetimeMs(expiresIn: unknown): number | undefined {
+function lifetimeMs(expiresIn: unknown): number | undefined {
   const seconds =
     typeof expiresIn === 'number' ? expiresIn : typeof expiresIn === 'string' && NUMERIC.test(expiresIn) ? Number(expiresIn) : NaN;
   if (Number.isNaN(seconds) || seconds <= 0) return undefined;
