@@ -3,31 +3,39 @@ import { AxiosError, AxiosHeaders } from 'axios';
 import { oauth2 } from '../lib';
 import { useFakeClock } from './support/fake-clock';
 import { clientOptions, useServers } from './support/servers';
-import { hasInterceptorOrderingOption, hasSynchronousFastPath } from './support/axios-features';
+import { hasInterceptorOrderingOption } from './support/axios-features';
 
 /** How the plugin behaves next to the caller's own interceptors and settings. */
 describe('the plugin among other interceptors', () => {
   const servers = useServers();
 
-  it('with a cached token and only synchronous interceptors, the token is attached before request() returns (axios >= 1.19)', async () => {
+  it('with a cached token and only synchronous interceptors, the request is dispatched with the token before request() returns', async () => {
     const api = servers.newApi();
-    const seen: unknown[] = [];
+    const dispatched: unknown[] = [];
+    // The adapter is the point of sending: what it receives is what goes on the wire.
+    api.defaults.adapter = (config) => {
+      dispatched.push(config.headers.Authorization);
+      return Promise.resolve({ data: 'ok', status: 200, statusText: 'OK', headers: {}, config, request: {} });
+    };
     // Registered first, so (axios runs request interceptors last-in, first-out) it runs after ours.
-    api.interceptors.request.use(
-      (config) => {
-        seen.push(config.headers.Authorization);
-        return config;
-      },
-      undefined,
-      { synchronous: true },
-    );
+    api.interceptors.request.use((config) => config, undefined, { synchronous: true });
     const auth = oauth2(api, clientOptions(servers));
     const token = await auth.getToken();
     const pending = api.get('/sync');
-    // Before axios 1.19 the plugin keeps to the asynchronous chain (see lib/interceptors.ts).
-    expect(seen).toEqual(hasSynchronousFastPath ? [`Bearer ${token}`] : []);
+    // No promise chain was built: axios ran every interceptor and the dispatch synchronously.
+    expect(dispatched).toEqual([`Bearer ${token}`]);
     await pending;
-    expect(seen).toEqual([`Bearer ${token}`]);
+  });
+
+  it('an asynchronous interceptor among them: the asynchronous path runs, and the token still reaches the wire', async () => {
+    const api = servers.newApi();
+    api.interceptors.request.use(async (config) => config);
+    const auth = oauth2(api, clientOptions(servers));
+    const token = await auth.getToken();
+    const pending = api.get('/async');
+    expect(servers.api.requests).toHaveLength(0);
+    await pending;
+    expect(servers.api.requests[0].headers.authorization).toBe(`Bearer ${token}`);
   });
 
   it('an asynchronous interceptor that outlasts the token: a fresh one is fetched, the stale one is not sent', async () => {

@@ -26,10 +26,8 @@ export class BearerHeaders {
     return this.#lastHeader;
   }
 
-  /** Whether `value` is one of the header values this plugin attached lately. */
-  isOurs(value: unknown): value is string {
-    return typeof value === 'string' && this.#recent.includes(value);
-  }
+  /** Whether `value` is one of the header values this plugin attached lately. An arrow, so it can be passed around. */
+  readonly isOurs = (value: unknown): value is string => typeof value === 'string' && this.#recent.includes(value);
 
   /** The values this plugin attached lately, newest first. */
   get recent(): readonly string[] {

@@ -35,7 +35,7 @@ export function oauth2(instance: AxiosInstance, options: OAuth2Options): OAuth2H
   const eject = installInterceptors(instance, {
     manager,
     retries: resolved.retries,
-    isAllowedOrigin: createOriginFilter(resolved.origins, () => instance.defaults.baseURL),
+    origins: createOriginFilter(resolved.origins, () => instance.defaults.baseURL),
   });
   return new Handle(manager, eject);
 }

@@ -236,11 +236,20 @@ function resolveDefaultLifetime(value: unknown): number | undefined {
   return value * 1000;
 }
 
+/**
+ * An axios instance of any copy or version (0.27, 1.x), told by what this library uses:
+ * `request`, `defaults`, `interceptors`, and `create` for the interceptor-free sibling
+ * that sends replays. Never by class: the app's axios need not be the one we see.
+ */
 export function isAxiosInstance(value: unknown): value is AxiosInstance {
+  if (typeof value !== 'function') return false;
+  const candidate = value as unknown as Partial<AxiosInstance>;
   return (
-    typeof value === 'function' &&
-    typeof (value as AxiosInstance).request === 'function' &&
-    typeof (value as AxiosInstance).defaults === 'object'
+    typeof candidate.request === 'function' &&
+    typeof candidate.create === 'function' &&
+    typeof candidate.defaults === 'object' &&
+    typeof candidate.interceptors?.request?.use === 'function' &&
+    typeof candidate.interceptors?.response?.use === 'function'
   );
 }
 

@@ -1,11 +1,25 @@
-import type { InternalAxiosRequestConfig } from 'axios';
+/** The fields of a request config that decide where axios sends it. */
+export interface RequestTarget {
+  url?: unknown;
+  baseURL?: unknown;
+  /** axios >= 1.8: when false, even an absolute `url` is joined to `baseURL`. */
+  allowAbsoluteUrls?: unknown;
+}
 
-/** Decides whether a request may carry the bearer token (SPEC §6). */
-export type OriginFilter = (config: InternalAxiosRequestConfig) => boolean;
+/** Decides which origins may receive the bearer token (SPEC §6). */
+export interface OriginFilter {
+  /** Whether the token may go wherever this request is sent (its final URL, as axios builds it). */
+  allowsRequest(target: RequestTarget): boolean;
+  /** Whether the token may go to this absolute URL (a redirect's next hop). */
+  allowsUrl(url: unknown): boolean;
+  /** True when every origin is allowed, so no check is needed at all. */
+  readonly allowsEverything: boolean;
+}
 
+/** axios' own test for an absolute URL (a scheme, or a protocol-relative `//`). */
 const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i;
-/** Bounds the per-baseURL memo, should an app build baseURLs dynamically. */
-const MAX_MEMOIZED_BASES = 256;
+/** Bounds the per-URL memo, should an app build base URLs dynamically. */
+const MAX_MEMOIZED_URLS = 256;
 
 /**
  * `origins` given: exactly those, or all for `'*'`. Not given: the origin of the
@@ -13,45 +27,70 @@ const MAX_MEMOIZED_BASES = 256;
  * instance has no `baseURL` (a bare drop-in sends it everywhere). A `baseURL` that is
  * not an absolute http(s) URL names no origin we can vouch for, so none is allowed.
  */
-export function createOriginFilter(origins: ReadonlySet<string> | '*' | undefined, defaultBaseURL: () => string | undefined): OriginFilter {
-  if (origins === '*') return () => true;
-  if (origins !== undefined) return createSetFilter(() => origins);
-  let lastBase: string | undefined;
+export function createOriginFilter(origins: ReadonlySet<string> | '*' | undefined, instanceBaseURL: () => unknown): OriginFilter {
+  if (origins === '*') return everyOrigin();
+  if (origins !== undefined) return originsIn(() => origins);
+  let lastBase: unknown;
   let allowed: ReadonlySet<string> | '*' = '*';
-  const allowedByBase = (): ReadonlySet<string> | '*' => {
-    const base = defaultBaseURL();
+  return originsIn(() => {
+    const base = instanceBaseURL();
     if (base !== lastBase) {
       lastBase = base;
       const origin = originOf(base);
-      allowed = base === undefined || base === '' ? '*' : new Set(origin === undefined ? [] : [origin]);
+      allowed = base === undefined || base === null || base === '' ? '*' : new Set(origin === undefined ? [] : [origin]);
     }
     return allowed;
-  };
-  return createSetFilter(allowedByBase);
+  });
 }
 
-function createSetFilter(currentlyAllowed: () => ReadonlySet<string> | '*'): OriginFilter {
-  // Most requests are relative to a baseURL, so remember each baseURL's origin.
-  const originByBase = new Map<string, string | undefined>();
-  const baseOrigin = (baseURL: string): string | undefined => {
-    if (originByBase.has(baseURL)) return originByBase.get(baseURL);
-    const origin = originOf(baseURL);
-    if (originByBase.size >= MAX_MEMOIZED_BASES) originByBase.clear();
-    originByBase.set(baseURL, origin);
-    return origin;
-  };
-  return (config) => {
+function everyOrigin(): OriginFilter {
+  return { allowsRequest: () => true, allowsUrl: () => true, allowsEverything: true };
+}
+
+function originsIn(currentlyAllowed: () => ReadonlySet<string> | '*'): OriginFilter {
+  const origin = memoizedOriginOf();
+  const allows = (url: unknown): boolean => {
     const allowed = currentlyAllowed();
     if (allowed === '*') return true;
-    const { url, baseURL } = config;
-    const usesBase = baseURL && (!(typeof url === 'string' && ABSOLUTE_URL.test(url)) || config.allowAbsoluteUrls === false);
-    const origin = usesBase ? baseOrigin(baseURL) : originOf(url);
-    return origin !== undefined && allowed.has(origin);
+    const target = origin(url);
+    return target !== undefined && allowed.has(target);
+  };
+  return {
+    allowsRequest: (target) => allows(finalURL(target)),
+    allowsUrl: allows,
+    allowsEverything: false,
+  };
+}
+
+/**
+ * The URL axios sends a request to, as its buildFullPath decides: `baseURL` joined to a
+ * relative `url` (or to any `url` when `allowAbsoluteUrls` is false), else `url` itself,
+ * a string or a URL object. Joining never changes the base's origin (axios puts a `/`
+ * between the two), so the base stands for the joined URL.
+ */
+function finalURL({ url, baseURL, allowAbsoluteUrls }: RequestTarget): unknown {
+  const href = typeof url === 'string' || url === undefined || url === null ? url : String(url);
+  const joinsBase = typeof baseURL === 'string' && baseURL !== '' && (!(typeof href === 'string' && ABSOLUTE_URL.test(href)) || allowAbsoluteUrls === false);
+  return joinsBase ? baseURL : href;
+}
+
+/** originOf with a memo: most requests share a handful of base URLs. */
+function memoizedOriginOf(): (url: unknown) => string | undefined {
+  const memo = new Map<string, string | undefined>();
+  return (url) => {
+    if (typeof url !== 'string') return undefined;
+    let origin = memo.get(url);
+    if (origin === undefined && !memo.has(url)) {
+      origin = originOf(url);
+      if (memo.size >= MAX_MEMOIZED_URLS) memo.clear();
+      memo.set(url, origin);
+    }
+    return origin;
   };
 }
 
 /** The origin of an absolute http(s) URL, else undefined (a relative URL has none we can vouch for). */
-function originOf(url: string | undefined): string | undefined {
+export function originOf(url: unknown): string | undefined {
   if (typeof url !== 'string' || !ABSOLUTE_URL.test(url)) return undefined;
   try {
     const parsed = new URL(url);

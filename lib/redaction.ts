@@ -1,19 +1,21 @@
-import type { AxiosError } from 'axios';
+import type { AxiosErrorLike } from './axios-errors';
+import { removeAuthorization } from './request-headers';
 
 /**
  * Before an axios error of an authorized request reaches the caller, remove the bearer
- * token this library attached (one of `ourAuthorizations`), so that logging the error (message, util.inspect,
- * JSON.stringify, toJSON) never prints it. The response's status, headers and body are
- * untouched. What leads to a raw ClientRequest, whose header block holds the token,
- * stays reachable but is no longer enumerable: the request itself, the agents (their
- * pooled sockets point at the last request they carried), and a streamed body's socket.
+ * token this library attached (`isOurs` tells it), so that logging the error (message,
+ * util.inspect, JSON.stringify, toJSON) never prints it. The response's status, headers
+ * and body are untouched. What leads to a raw ClientRequest, whose header block holds
+ * the token, stays reachable but is no longer enumerable: the request itself, the agents
+ * (their pooled sockets point at the last request they carried), and a streamed body's socket.
  */
-export function redactBearerTokens(error: AxiosError, ourAuthorizations: readonly string[]): void {
+export function redactBearerTokens(error: AxiosErrorLike, isOurs: (value: unknown) => boolean): void {
   const { config, response } = error;
-  const sent = config?.headers?.get('Authorization');
-  if (typeof sent === 'string' && ourAuthorizations.includes(sent)) config!.headers.delete('Authorization');
+  if (config) {
+    removeAuthorization(config.headers, isOurs);
+    hideProperties(config, ['httpAgent', 'httpsAgent']);
+  }
   hideProperties(error, ['request']);
-  if (config) hideProperties(config, ['httpAgent', 'httpsAgent']);
   if (response) {
     hideProperties(response, ['request']);
     if (isStream(response.data)) hideProperties(response.data, ['req', 'socket', 'client']);

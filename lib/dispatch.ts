@@ -1,0 +1,106 @@
+import type { BearerHeaders } from './bearer-headers';
+import type { Cancelable } from './cancellation';
+import type { OriginFilter, RequestTarget } from './origins';
+import { authorizationOf, removeAuthorization, setAuthorization } from './request-headers';
+import { snapshotBody } from './replay-body';
+import type { TokenManager } from './token-manager';
+
+/** What the dispatch step reads of a request config: fields axios has had since 0.27, by name. */
+export interface DispatchedConfig extends RequestTarget, Cancelable {
+  method?: string;
+  headers?: unknown;
+  auth?: unknown;
+  data?: unknown;
+  transformRequest?: unknown;
+  beforeRedirect?: unknown;
+  maxRedirects?: number;
+}
+
+/** The follow-redirects options of the next hop, as axios' http adapter hands them to `beforeRedirect`. */
+interface RedirectOptions {
+  href?: unknown;
+  protocol?: unknown;
+  hostname?: unknown;
+  port?: unknown;
+  headers?: unknown;
+}
+
+type BeforeRedirect = (options: RedirectOptions, ...details: unknown[]) => void;
+
+export interface DispatchContext {
+  manager: TokenManager;
+  bearer: BearerHeaders;
+  origins: OriginFilter;
+  /** Each request that left with our token, and the body it carried (as serialized). */
+  sent: WeakMap<object, unknown>;
+}
+
+/** A transformRequest function: axios calls it with the final config as `this`. */
+export type DispatchStep = (this: unknown, data: unknown, headers: unknown) => unknown;
+
+/**
+ * The point of sending. Appended as the last transformRequest step, it runs inside
+ * axios' dispatch after every request interceptor and every other transform, with the
+ * final config as `this` (axios 0.27 and every 1.x: pinned by the consumer matrix and
+ * dispatch.test). There, and only there, the token is attached: if the request brings
+ * no credentials of its own and its final URL is an allowed origin. A request that
+ * never reaches this step (a later interceptor replaced transformRequest) carries no
+ * token: the plugin fails closed.
+ */
+export function createDispatchStep(context: DispatchContext): DispatchStep {
+  const { manager, bearer, origins, sent } = context;
+  const confineRedirects = createRedirectConfinement(context);
+
+  return function attachAtDispatch(this: unknown, data: unknown, headers: unknown): unknown {
+    const config = this as DispatchedConfig | undefined;
+    if (config === null || typeof config !== 'object' || headers === null || typeof headers !== 'object') return data;
+    const present = authorizationOf(headers, config.method);
+    // RFC 6750 §2.1 credentials of the caller's own (a header, or axios' `auth` for Basic) are left alone.
+    if (config.auth != null || (present !== undefined && !bearer.isOurs(present))) return data;
+    if (!origins.allowsRequest(config)) {
+      // A config that carried our token before (sent again by hand) must not carry it here.
+      if (present !== undefined) removeAuthorization(headers, bearer.isOurs);
+      return data;
+    }
+    // The token the request interceptor made sure of, or a newer one cached since.
+    const token = manager.peek() ?? manager.latest();
+    if (token === undefined) return data;
+    setAuthorization(headers as Record<string, unknown>, bearer.for(token));
+    sent.set(config, snapshotBody(data));
+    if (!origins.allowsEverything && config.maxRedirects !== 0) confineRedirects(config);
+    return data;
+  };
+}
+
+/**
+ * Installs a `beforeRedirect` on the request (axios' documented hook, called by its
+ * http adapter before each hop) that takes our token off a hop to an origin not
+ * allowed. follow-redirects already drops Authorization on a hop to another host, but
+ * keeps it for a subdomain (api.example.com → evil.api.example.com) and for another
+ * port or scheme of the same host; the allowed origins are the rule here. Once the
+ * token is off, the request's config loses it too, so a 401 from there is not taken
+ * for a refusal of our token. A hook the caller set runs first.
+ */
+function createRedirectConfinement({ bearer, origins }: DispatchContext): (config: DispatchedConfig) => void {
+  /** Our hooks, and the caller's hook each one wraps (a replay's config brings ours along). */
+  const callerHookOf = new WeakMap<BeforeRedirect, unknown>();
+  return (config) => {
+    const existing = config.beforeRedirect as BeforeRedirect | undefined;
+    const callerHook = existing !== undefined && callerHookOf.has(existing) ? callerHookOf.get(existing) : existing;
+    const confine: BeforeRedirect = (options, ...details) => {
+      if (typeof callerHook === 'function') (callerHook as BeforeRedirect)(options, ...details);
+      if (!origins.allowsUrl(nextHopURL(options))) removeAuthorization(options.headers, bearer.isOurs);
+      if (!bearer.isOurs(authorizationOf(options.headers, undefined))) removeAuthorization(config.headers, bearer.isOurs);
+    };
+    callerHookOf.set(confine, callerHook);
+    config.beforeRedirect = confine;
+  };
+}
+
+/** The URL of the next hop, from the options follow-redirects prepared for it. */
+function nextHopURL({ href, protocol, hostname, port }: RedirectOptions): string | undefined {
+  if (typeof href === 'string') return href;
+  if (typeof protocol !== 'string' || typeof hostname !== 'string') return undefined;
+  const host = hostname.includes(':') ? `[${hostname}]` : hostname;
+  return `${protocol}//${host}${port === undefined || port === '' ? '' : `:${String(port)}`}`;
+}

@@ -1,0 +1,114 @@
+import type { AxiosInstance, AxiosResponse } from 'axios';
+import { isAxiosError, type AxiosErrorLike } from './axios-errors';
+import type { BearerHeaders } from './bearer-headers';
+import { CanceledWhileWaiting, unlessCanceled } from './cancellation';
+import type { DispatchedConfig, DispatchStep } from './dispatch';
+import { authorizationOf, copyHeaders, removeAuthorization, removeHeader } from './request-headers';
+import { isReplayableBody } from './replay-body';
+import { tokenOf } from './bearer-headers';
+import type { TokenManager } from './token-manager';
+
+/** What a replay needs from the installed plugin. */
+export interface ReplayContext {
+  manager: TokenManager;
+  bearer: BearerHeaders;
+  retries: number;
+  /** Each request that left with our token, and the body it carried. */
+  sent: WeakMap<object, unknown>;
+  attachAtDispatch: DispatchStep;
+  /** An interceptor-free instance of the same axios copy as the authorized one. */
+  replayClient: () => AxiosInstance;
+}
+
+/**
+ * The Authorization value our dispatch step attached to this request, if the request
+ * still carries it (a redirect to an origin not allowed takes it off). A 401 is a
+ * refusal of our token only then.
+ */
+export function ourHeaderOn(config: unknown, { sent, bearer }: Pick<ReplayContext, 'sent' | 'bearer'>): string | undefined {
+  if (config === null || typeof config !== 'object' || !sent.has(config)) return undefined;
+  const value = authorizationOf((config as DispatchedConfig).headers, undefined);
+  return bearer.isOurs(value) ? value : undefined;
+}
+
+/**
+ * Replays the request with fresh tokens while it is answered 401, at most `retries`
+ * times (SPEC §5). Each replay is sent as the request was finally sent (its merged
+ * config, the same bytes) through an interceptor-free sibling instance, so the caller's
+ * interceptors see one request and its final outcome however many replays it took.
+ */
+export async function replayWhileUnauthorized(context: ReplayContext, error: AxiosErrorLike, header: string): Promise<AxiosResponse> {
+  const { manager, retries, sent } = context;
+  const body = sent.get(error.config!);
+  let failure = error;
+  let refused: string | undefined = header;
+  for (let replays = 0; refused !== undefined && isUnauthorized(failure) && replays < retries && isReplayableBody(body); replays++) {
+    // Only a 401 from the resource means the token was refused (RFC 6750 §3.1).
+    manager.invalidate(tokenOf(refused));
+    discardStreamedBody(failure);
+    const config = failure.config!;
+    try {
+      await unlessCanceled(() => manager.getToken(), config);
+    } catch (reason) {
+      if (reason instanceof CanceledWhileWaiting) return raiseAxiosCancel(context, config);
+      throw reason;
+    }
+    try {
+      return await context.replayClient().request(replayOf(context, config, body) as never);
+    } catch (next) {
+      if (!isAxiosError(next)) throw next;
+      failure = next;
+      refused = ourHeaderOn(next.config, context);
+    }
+  }
+  if (refused !== undefined && isUnauthorized(failure)) manager.invalidate(tokenOf(refused));
+  throw failure;
+}
+
+/** The same request again: same config and headers, the bytes first sent; the dispatch step attaches the new token. */
+function replayOf({ bearer, attachAtDispatch }: ReplayContext, config: DispatchedConfig, body: unknown): DispatchedConfig {
+  const headers = copyHeaders(config.headers);
+  removeAuthorization(headers, bearer.isOurs);
+  // Recomputed by the adapter for the body it sends again.
+  removeHeader(headers, 'content-length');
+  // The body is already serialized: no transform but ours may touch it again.
+  return { ...config, headers, data: body, transformRequest: [attachAtDispatch] };
+}
+
+/**
+ * The request was canceled while it waited for the replay's token. Handing it to axios
+ * makes axios raise its own cancel error (the app's class, whatever copy): its dispatch
+ * checks the signal before anything else, and the adapter below is never reached.
+ */
+function raiseAxiosCancel({ bearer, replayClient }: ReplayContext, config: DispatchedConfig): Promise<never> {
+  const headers = copyHeaders(config.headers);
+  removeAuthorization(headers, bearer.isOurs);
+  const neverSent = (): Promise<never> => Promise.reject(new CanceledWhileWaiting());
+  return replayClient().request({ ...config, headers, data: undefined, transformRequest: [], adapter: neverSent } as never) as Promise<never>;
+}
+
+function isUnauthorized(error: AxiosErrorLike): boolean {
+  return error.response?.status === 401;
+}
+
+/** A 401 answered as a stream (responseType 'stream') holds its socket until read; release it. */
+function discardStreamedBody(error: AxiosErrorLike): void {
+  const data = error.response?.data as { destroy?: () => void; pipe?: unknown } | undefined;
+  if (data && typeof data.pipe === 'function' && typeof data.destroy === 'function') data.destroy();
+}
+
+/**
+ * An instance of the same axios copy as `instance`, without its interceptors, whose
+ * defaults add no header: a replay carries the request's final headers, and a default
+ * must not bring back one that an interceptor removed.
+ */
+export function createReplayClient(instance: AxiosInstance): () => AxiosInstance {
+  let client: AxiosInstance | undefined;
+  return () => {
+    if (client === undefined) {
+      client = instance.create();
+      client.defaults.headers = {} as AxiosInstance['defaults']['headers'];
+    }
+    return client;
+  };
+}
