@@ -49,6 +49,44 @@ describe('request bodies are replayed intact', () => {
     expect(replay.body.toString('utf8')).toContain('invoice-7');
   });
 
+  it.each<[string, () => { data: unknown; change(): void }]>([
+    [
+      'URLSearchParams',
+      () => {
+        const params = new URLSearchParams({ amount: '100' });
+        return { data: params, change: () => params.set('amount', '999') };
+      },
+    ],
+    [
+      'a Buffer',
+      () => {
+        const buffer = Buffer.from('amount=100');
+        return { data: buffer, change: () => buffer.write('amount=999') };
+      },
+    ],
+    [
+      'a Uint8Array',
+      () => {
+        const bytes = new Uint8Array(Buffer.from('amount=100'));
+        return { data: bytes, change: () => bytes.set(Buffer.from('999'), 7) };
+      },
+    ],
+  ])('%s the app changes after the first send is replayed as the bytes first sent', async (_name, make) => {
+    const api = servers.newApi();
+    oauth2(api, clientOptions(servers));
+    await api.get('/warm');
+    servers.auth.revokeAll();
+    servers.api.requests.length = 0;
+    const { data, change } = make();
+    // Changed once the first attempt has reached the server, before its 401 comes back.
+    servers.api.once('answered', change);
+    await api.post('/orders', data, { headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    expect(servers.api.requests.map((r) => [r.status, r.body.toString()])).toEqual([
+      [401, 'amount=100'],
+      [200, 'amount=100'],
+    ]);
+  });
+
   it('a Blob is replayed byte for byte', async () => {
     const blob = new Blob([Buffer.from([1, 2, 3, 0, 255])], { type: 'application/octet-stream' });
     const { first, replay } = await sendTwice(blob);
