@@ -27,12 +27,14 @@ interface RedirectOptions {
 
 type BeforeRedirect = (options: RedirectOptions, ...details: unknown[]) => void;
 
+/** On each of our hooks: the caller's hook it wraps (a replay's config brings ours along). */
+const CALLER_HOOK = Symbol('callerHook');
+type ConfiningHook = BeforeRedirect & { [CALLER_HOOK]?: unknown };
+
 export interface DispatchContext {
   manager: TokenManager;
   bearer: BearerHeaders;
   origins: OriginFilter;
-  /** Each request that left with our token, and the body it carried (as serialized). */
-  sent: WeakMap<object, unknown>;
 }
 
 /** A transformRequest function: axios calls it with the final config as `this`. */
@@ -42,13 +44,15 @@ export type DispatchStep = (this: unknown, data: unknown, headers: unknown) => u
  * The point of sending. Appended as the last transformRequest step, it runs inside
  * axios' dispatch after every request interceptor and every other transform, with the
  * final config as `this` (axios 0.27 and every 1.x: pinned by the consumer matrix and
- * dispatch.test). There, and only there, the token is attached: if the request brings
+ * any-axios.test). There, and only there, the token is attached: if the request brings
  * no credentials of its own and its final URL is an allowed origin. A request that
  * never reaches this step (a later interceptor replaced transformRequest) carries no
- * token: the plugin fails closed.
+ * token: the plugin fails closed. A request that carries our token anyway (a config
+ * sent again by hand) loses it when its final URL is not allowed, so a request that
+ * carries our token has always been sent to an allowed origin.
  */
 export function createDispatchStep(context: DispatchContext): DispatchStep {
-  const { manager, bearer, origins, sent } = context;
+  const { manager, bearer, origins } = context;
   const confineRedirects = createRedirectConfinement(context);
 
   return function attachAtDispatch(this: unknown, data: unknown, headers: unknown): unknown {
@@ -66,9 +70,10 @@ export function createDispatchStep(context: DispatchContext): DispatchStep {
     const token = manager.peek() ?? manager.latest();
     if (token === undefined) return data;
     setAuthorization(headers as Record<string, unknown>, bearer.for(token));
-    sent.set(config, snapshotBody(data));
     if (!origins.allowsEverything && config.maxRedirects !== 0) confineRedirects(config);
-    return data;
+    // What this returns becomes config.data and is what the adapter sends: a copy the app
+    // cannot change afterwards, so a replay of config.data sends the bytes first sent.
+    return snapshotBody(data);
   };
 }
 
@@ -82,17 +87,15 @@ export function createDispatchStep(context: DispatchContext): DispatchStep {
  * for a refusal of our token. A hook the caller set runs first.
  */
 function createRedirectConfinement({ bearer, origins }: DispatchContext): (config: DispatchedConfig) => void {
-  /** Our hooks, and the caller's hook each one wraps (a replay's config brings ours along). */
-  const callerHookOf = new WeakMap<BeforeRedirect, unknown>();
   return (config) => {
-    const existing = config.beforeRedirect as BeforeRedirect | undefined;
-    const callerHook = existing !== undefined && callerHookOf.has(existing) ? callerHookOf.get(existing) : existing;
-    const confine: BeforeRedirect = (options, ...details) => {
+    const existing = config.beforeRedirect as ConfiningHook | undefined;
+    const callerHook = existing !== undefined && CALLER_HOOK in existing ? existing[CALLER_HOOK] : existing;
+    const confine: ConfiningHook = (options, ...details) => {
       if (typeof callerHook === 'function') (callerHook as BeforeRedirect)(options, ...details);
       if (!origins.allowsUrl(nextHopURL(options))) removeAuthorization(options.headers, bearer.isOurs);
       if (!bearer.isOurs(authorizationOf(options.headers, undefined))) removeAuthorization(config.headers, bearer.isOurs);
     };
-    callerHookOf.set(confine, callerHook);
+    confine[CALLER_HOOK] = callerHook;
     config.beforeRedirect = confine;
   };
 }

@@ -36,9 +36,8 @@ interface InterceptorRegistry {
  */
 export function installInterceptors(instance: AxiosInstance, { manager, retries, origins }: InterceptorOptions): () => void {
   const bearer = new BearerHeaders();
-  const sent = new WeakMap<object, unknown>();
-  const attachAtDispatch = createDispatchStep({ manager, bearer, origins, sent });
-  const replayContext: ReplayContext = { manager, bearer, retries, sent, attachAtDispatch, replayClient: createReplayClient(instance) };
+  const attachAtDispatch = createDispatchStep({ manager, bearer, origins });
+  const replayContext: ReplayContext = { manager, bearer, retries, attachAtDispatch, replayClient: createReplayClient(instance) };
   const requests = instance.interceptors.request as unknown as InterceptorRegistry;
   const responses = instance.interceptors.response as unknown as InterceptorRegistry;
 
@@ -65,7 +64,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
   /** A 401 the caller's validateStatus accepts is still a refused token: drop it. */
   const onResponse = (response: AxiosResponse): AxiosResponse => {
     if (response.status === 401) {
-      const header = ourHeaderOn(response.config, replayContext);
+      const header = ourHeaderOn(response.config, bearer);
       if (header !== undefined) manager.invalidate(tokenOf(header));
     }
     return response;
@@ -73,7 +72,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
 
   const onResponseError = (error: unknown): Promise<AxiosResponse> => {
     if (!isAxiosError(error)) return Promise.reject(error);
-    const header = ourHeaderOn(error.config, replayContext);
+    const header = ourHeaderOn(error.config, bearer);
     if (header === undefined) {
       // Not a refusal of our token; should it still carry one (sent again by hand), it must not leave with the error.
       redactBearerTokens(error, bearer.isOurs);
@@ -93,8 +92,8 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
   // runs right after the check, so the token is still usable at dispatch. Otherwise the
   // asynchronous one runs at its turn in the chain, and waits for a token if needed.
   let fastPathChosen = false;
-  const chooseFastPath = (): boolean => (fastPathChosen = manager.peek() !== undefined && othersAreSynchronous(requests, ours));
-  const ours = new Set<unknown>([whenTokenCached, whenTokenNeeded]);
+  const othersAreSynchronous = createSynchronyCheck(requests, whenTokenCached, whenTokenNeeded);
+  const chooseFastPath = (): boolean => (fastPathChosen = manager.peek() !== undefined && othersAreSynchronous());
   const requestIds = [
     requests.use(whenTokenCached, undefined, { synchronous: true, runWhen: chooseFastPath }),
     requests.use(whenTokenNeeded, undefined, { runWhen: () => !fastPathChosen }),
@@ -121,15 +120,21 @@ function withDispatchStep<T extends { transformRequest?: unknown }>(config: T, s
 /**
  * Whether every request interceptor of the instance other than ours is synchronous. Read
  * through the interceptor manager's forEach, which axios itself uses to build the chain
- * (0.27 and every 1.x); without it, assume not, and take the asynchronous path.
+ * (0.27 and every 1.x); without it, assume not, and take the asynchronous path. Ours are
+ * told by identity, never by id or position. The visitor is made once: this runs per request.
  */
-function othersAreSynchronous(registry: InterceptorRegistry, ours: ReadonlySet<unknown>): boolean {
-  if (typeof registry.forEach !== 'function') return false;
+function createSynchronyCheck(registry: InterceptorRegistry, ...ours: readonly unknown[]): () => boolean {
+  const [first, second] = ours;
   let synchronous = true;
-  registry.forEach((interceptor) => {
-    if (!interceptor.synchronous && !ours.has(interceptor.fulfilled)) synchronous = false;
-  });
-  return synchronous;
+  const visit = (interceptor: RegisteredInterceptor): void => {
+    if (!interceptor.synchronous && interceptor.fulfilled !== first && interceptor.fulfilled !== second) synchronous = false;
+  };
+  return () => {
+    if (typeof registry.forEach !== 'function') return false;
+    synchronous = true;
+    registry.forEach(visit);
+    return synchronous;
+  };
 }
 
 function isRegistered(registry: InterceptorRegistry, fulfilled: unknown): boolean {

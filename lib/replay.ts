@@ -13,20 +13,18 @@ export interface ReplayContext {
   manager: TokenManager;
   bearer: BearerHeaders;
   retries: number;
-  /** Each request that left with our token, and the body it carried. */
-  sent: WeakMap<object, unknown>;
   attachAtDispatch: DispatchStep;
   /** An interceptor-free instance of the same axios copy as the authorized one. */
   replayClient: () => AxiosInstance;
 }
 
 /**
- * The Authorization value our dispatch step attached to this request, if the request
- * still carries it (a redirect to an origin not allowed takes it off). A 401 is a
- * refusal of our token only then.
+ * The Authorization value of ours this request was sent with, if it still carries it.
+ * The dispatch step sends ours only to allowed origins, and a redirect to an origin not
+ * allowed takes it off the config: a 401 is a refusal of our token only then.
  */
-export function ourHeaderOn(config: unknown, { sent, bearer }: Pick<ReplayContext, 'sent' | 'bearer'>): string | undefined {
-  if (config === null || typeof config !== 'object' || !sent.has(config)) return undefined;
+export function ourHeaderOn(config: unknown, bearer: BearerHeaders): string | undefined {
+  if (config === null || typeof config !== 'object') return undefined;
   const value = authorizationOf((config as DispatchedConfig).headers, undefined);
   return bearer.isOurs(value) ? value : undefined;
 }
@@ -38,8 +36,9 @@ export function ourHeaderOn(config: unknown, { sent, bearer }: Pick<ReplayContex
  * interceptors see one request and its final outcome however many replays it took.
  */
 export async function replayWhileUnauthorized(context: ReplayContext, error: AxiosErrorLike, header: string): Promise<AxiosResponse> {
-  const { manager, retries, sent } = context;
-  const body = sent.get(error.config!);
+  const { manager, retries } = context;
+  // Our dispatch step made config.data the serialized bytes as they were sent (a copy).
+  const body = error.config!.data;
   let failure = error;
   let refused: string | undefined = header;
   for (let replays = 0; refused !== undefined && isUnauthorized(failure) && replays < retries && isReplayableBody(body); replays++) {
@@ -58,7 +57,7 @@ export async function replayWhileUnauthorized(context: ReplayContext, error: Axi
     } catch (next) {
       if (!isAxiosError(next)) throw next;
       failure = next;
-      refused = ourHeaderOn(next.config, context);
+      refused = ourHeaderOn(next.config, context.bearer);
     }
   }
   if (refused !== undefined && isUnauthorized(failure)) manager.invalidate(tokenOf(refused));
