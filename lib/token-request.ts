@@ -1,4 +1,6 @@
-import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
+import http from 'node:http';
+import https from 'node:https';
+import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
 import { basicCredentials, clientAuthentication, formEncode, type ClientAuthentication } from './client-auth';
 import { TokenRequestError, TokenTimeoutError } from './errors';
 import type { ResolvedOptions } from './options';
@@ -19,9 +21,29 @@ const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
 export function createTokenFetcher(options: ResolvedOptions): FetchToken {
   const backend = backendInstance(options.backend);
   const timeout = positiveTimeout(backend.defaults.timeout) ?? DEFAULT_TOKEN_TIMEOUT_MS;
+  const agents = privateAgentsUnlessGiven(backend);
   const authenticate = clientAuthentication(options.tokenEndpointAuthMethod, options.clientId, options.clientSecret);
   const scrub = createScrubber(credentialForms(options.clientId, options.clientSecret));
-  return () => requestToken(backend, options, authenticate, timeout, scrub);
+  return () => requestToken(backend, options, authenticate, { timeout, agents }, scrub);
+}
+
+interface Transport {
+  timeout: number;
+  agents: { httpAgent?: http.Agent; httpsAgent?: https.Agent };
+}
+
+/**
+ * Agents of the token request's own, unless the backend brings its own. A socket pooled
+ * in an agent the app shares (http.globalAgent) points at the last request it carried:
+ * an unrelated error of the app, inspected deeply, would reach the Basic credentials
+ * through it. Idle sockets of a Node agent do not keep the process alive.
+ */
+function privateAgentsUnlessGiven(backend: AxiosInstance): Transport['agents'] {
+  const { httpAgent, httpsAgent } = backend.defaults;
+  return {
+    ...(httpAgent ? {} : { httpAgent: new http.Agent({ keepAlive: true }) }),
+    ...(httpsAgent ? {} : { httpsAgent: new https.Agent({ keepAlive: true }) }),
+  };
 }
 
 /** The secret in every form it travels in: raw, form-encoded, and inside the Basic header. */
@@ -33,7 +55,7 @@ async function requestToken(
   backend: AxiosInstance,
   options: ResolvedOptions,
   authenticate: ClientAuthentication,
-  timeout: number,
+  { timeout, agents }: Transport,
   scrub: (text: string) => string,
 ): Promise<IssuedToken> {
   const headers: Record<string, string> = {
@@ -45,30 +67,44 @@ async function requestToken(
   authenticate(headers, body);
   for (const [name, value] of options.extraParams) body.append(name, value);
 
+  // The answer is read where axios hands it over (validateStatus sees the status, the
+  // last transformResponse the raw text), before the backend's response interceptors:
+  // one that reshapes responses (`response => response.data`) cannot hide it.
+  const answer: { status?: number; body?: unknown } = {};
   // Our own deadline covers the whole exchange; axios' timeout alone is reset by a trickling server.
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), timeout);
-  let response: AxiosResponse<unknown>;
   try {
-    response = await backend.request<unknown>({
+    await backend.request<unknown>({
       method: 'POST',
       url: options.tokenEndpoint,
       data: body.toString(),
       headers,
       timeout,
       signal: deadline.signal,
+      ...agents,
       responseType: 'text',
-      transformResponse: [(data: unknown) => data],
-      validateStatus: () => true,
+      transformResponse: [
+        (data: unknown) => {
+          answer.body = data;
+          return data;
+        },
+      ],
+      validateStatus: (status: number) => {
+        answer.status = status;
+        return true;
+      },
       maxRedirects: 0,
       maxContentLength: MAX_TOKEN_RESPONSE_BYTES,
     });
   } catch (error) {
-    throw toRequestError(error, deadline.signal.aborted, timeout);
+    // A response interceptor of the backend may reject a response it did not like: the answer still stands.
+    if (answer.status === undefined) throw toRequestError(error, deadline.signal.aborted, timeout);
   } finally {
     clearTimeout(timer);
   }
-  return processTokenResponse(response.status, response.data, scrub);
+  if (answer.status === undefined) throw toRequestError(new Error('the backend gave no response'), false, timeout);
+  return processTokenResponse(answer.status, answer.body, scrub);
 }
 
 function backendInstance(backend: AxiosInstance | AxiosRequestConfig | undefined): AxiosInstance {
