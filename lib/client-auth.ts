@@ -43,3 +43,31 @@ export function clientAuthentication(method: TokenEndpointAuthMethod, clientId: 
 export function formEncode(value: string): string {
   return new URLSearchParams([['', value]]).toString().slice(1);
 }
+
+/**
+ * The client secret in every form a token endpoint plausibly echoes it back in an error
+ * text: as given; percent-encoded (form encoding and encodeURIComponent, upper- and
+ * lower-case hex); JSON string escaped (with and without \u escapes of non-ASCII);
+ * base64 and base64url of the secret, of `id:secret`, and of the Basic credentials as
+ * sent (form-encoded id and secret). Scrubbed from server text before it enters an error.
+ */
+export function credentialEncodings(clientId: string, clientSecret: string): string[] {
+  const percentEncoded = [formEncode(clientSecret), encodeURIComponent(clientSecret)];
+  const lowerHex = percentEncoded.map((text) => text.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()));
+  const json = JSON.stringify(clientSecret).slice(1, -1);
+  const asciiJson = json.replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const base64Of = (text: string): string[] => {
+    const bytes = Buffer.from(text, 'utf8');
+    return [bytes.toString('base64'), bytes.toString('base64url')];
+  };
+  return [
+    clientSecret,
+    ...percentEncoded,
+    ...lowerHex,
+    json,
+    asciiJson,
+    ...base64Of(clientSecret),
+    ...base64Of(`${clientId}:${clientSecret}`),
+    ...base64Of(`${formEncode(clientId)}:${formEncode(clientSecret)}`),
+  ];
+}

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
-import { basicCredentials, clientAuthentication, formEncode, type ClientAuthentication } from './client-auth';
+import { clientAuthentication, credentialEncodings, type ClientAuthentication } from './client-auth';
 import { TokenRequestError, TokenTimeoutError } from './errors';
 import type { ResolvedOptions } from './options';
 import { createScrubber } from './redaction';
@@ -23,7 +23,7 @@ export function createTokenFetcher(options: ResolvedOptions): FetchToken {
   const timeout = positiveTimeout(backend.defaults.timeout) ?? DEFAULT_TOKEN_TIMEOUT_MS;
   const agents = privateAgentsUnlessGiven(backend);
   const authenticate = clientAuthentication(options.tokenEndpointAuthMethod, options.clientId, options.clientSecret);
-  const scrub = createScrubber(credentialForms(options.clientId, options.clientSecret));
+  const scrub = createScrubber(credentialEncodings(options.clientId, options.clientSecret));
   return () => requestToken(backend, options, authenticate, { timeout, agents }, scrub);
 }
 
@@ -44,11 +44,6 @@ function privateAgentsUnlessGiven(backend: AxiosInstance): Transport['agents'] {
     ...(httpAgent ? {} : { httpAgent: new http.Agent({ keepAlive: true }) }),
     ...(httpsAgent ? {} : { httpsAgent: new https.Agent({ keepAlive: true }) }),
   };
-}
-
-/** The secret in every form it travels in: raw, form-encoded, and inside the Basic header. */
-function credentialForms(clientId: string, clientSecret: string): string[] {
-  return [clientSecret, formEncode(clientSecret), encodeURIComponent(clientSecret), basicCredentials(clientId, clientSecret)];
 }
 
 async function requestToken(

@@ -1,0 +1,52 @@
+import { inspect } from 'node:util';
+import { oauth2 } from '../lib';
+import { useServers } from './support/servers';
+
+/**
+ * A token endpoint that echoes the client secret back in its error text, in every
+ * encoding it plausibly could: none of them may reach the error the app receives.
+ */
+describe('server text is scrubbed of the client secret in every plausible encoding', () => {
+  const CLIENT_ID = 'id:é+x';
+  const SECRET = 'sé c/r+t"~Ω';
+  const servers = useServers({ clients: { [CLIENT_ID]: SECRET } });
+
+  const percent = (text: string) => encodeURIComponent(text);
+  const form = (text: string) => new URLSearchParams([['', text]]).toString().slice(1);
+  const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+  const b64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+  const lowerHex = (text: string) => text.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase());
+  const json = (text: string) => JSON.stringify(text).slice(1, -1);
+  const asciiJson = (text: string) => json(text).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+  const echoes: Array<[string, string]> = [
+    ['raw', SECRET],
+    ['form-encoded', form(SECRET)],
+    ['percent-encoded', percent(SECRET)],
+    ['percent-encoded, lower-case hex', lowerHex(percent(SECRET))],
+    ['form-encoded, lower-case hex', lowerHex(form(SECRET))],
+    ['JSON-escaped', json(SECRET)],
+    ['JSON-escaped with \\u escapes', asciiJson(SECRET)],
+    ['base64', b64(SECRET)],
+    ['base64url', b64url(SECRET)],
+    ['base64 of id:secret', b64(`${CLIENT_ID}:${SECRET}`)],
+    ['base64url of id:secret', b64url(`${CLIENT_ID}:${SECRET}`)],
+    ['the Basic credentials as sent', b64(`${form(CLIENT_ID)}:${form(SECRET)}`)],
+    ['the Basic credentials without padding', b64(`${form(CLIENT_ID)}:${form(SECRET)}`).replace(/=+$/, '')],
+  ];
+
+  it.each(echoes)('%s', async (_name, echoed) => {
+    servers.auth.override = (_req, res) => {
+      const body = JSON.stringify({ error: 'invalid_client', error_description: `bad secret <${echoed}>`, error_uri: `https://auth.test/e?s=${echoed}` });
+      res.writeHead(401, { 'Content-Type': 'application/json' }).end(body);
+      return true;
+    };
+    const api = servers.newApi();
+    oauth2(api, { tokenEndpoint: servers.auth.tokenEndpoint, clientId: CLIENT_ID, clientSecret: SECRET });
+    const error = (await api.get("/x").catch((e: unknown) => e)) as Error;
+    expect(error).toMatchObject({ code: 'ERR_OAUTH2_TOKEN_ENDPOINT', errorDescription: expect.stringContaining('bad secret <') });
+    for (const text of [error.message, error.stack ?? '', inspect(error, { depth: Infinity }), JSON.stringify(error)]) {
+      expect(text).not.toContain(echoed);
+    }
+  });
+});
