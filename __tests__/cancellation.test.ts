@@ -63,3 +63,44 @@ describe('canceling a request that waits for its token', () => {
     expect(servers.auth.requests).toHaveLength(0);
   });
 });
+
+describe('many requests waiting on one signal', () => {
+  const servers = useServers({ delayMs: 300 });
+
+  it('draw no MaxListenersExceededWarning from the plugin and leave no listener behind', async () => {
+    const { EventEmitter } = await import('node:events');
+    const getEventListeners = (target: EventTarget, name: string) => EventEmitter.getEventListeners(target, name);
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const api = servers.newApi();
+      const auth = oauth2(api, clientOptions(servers));
+      const controller = new AbortController();
+      const waiting = Array.from({ length: 30 }, (_, i) => api.get(`/w${i}`, { signal: controller.signal }));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // All 30 are waiting for the one token request now.
+      expect(getEventListeners(controller.signal, 'abort').length).toBeLessThanOrEqual(1);
+      await auth.getToken();
+      const sent = await Promise.allSettled(waiting);
+      expect(sent.every((outcome) => outcome.status === 'fulfilled')).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning' && /abort/.test(w.message))).toEqual([]);
+      // axios' own dispatch may have listened while the requests were in flight; none of ours is left.
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('all of them are canceled at once by one abort', async () => {
+    const api = servers.newApi();
+    oauth2(api, clientOptions(servers));
+    const controller = new AbortController();
+    const waiting = Array.from({ length: 15 }, (_, i) => api.get(`/c${i}`, { signal: controller.signal }).catch((e: unknown) => e));
+    setTimeout(() => controller.abort(), 30);
+    const outcomes = await Promise.all(waiting);
+    expect(outcomes.every((e) => axios.isCancel(e))).toBe(true);
+    expect(servers.api.requests).toHaveLength(0);
+  });
+});

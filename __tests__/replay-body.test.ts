@@ -1,3 +1,4 @@
+import axios from 'axios';
 import { Readable } from 'node:stream';
 import { oauth2 } from '../lib';
 import { clientOptions, useServers } from './support/servers';
@@ -125,3 +126,37 @@ describe('request bodies are replayed intact', () => {
     }
   });
 });
+
+/** axios 1.7 and later have a fetch adapter; the lowest supported axios has none. */
+const hasFetchAdapter = (() => {
+  try {
+    return typeof axios.getAdapter === 'function' && typeof axios.getAdapter('fetch') === 'function';
+  } catch {
+    return false;
+  }
+})();
+
+if (hasFetchAdapter) {
+  describe('a 401 answered as a web stream (fetch adapter)', () => {
+    const servers = useServers();
+
+    it('is canceled before the replay, so its connection is released', async () => {
+      const api = servers.newApi();
+      api.defaults.adapter = 'fetch';
+      let refused: ReadableStream<Uint8Array> | undefined;
+      // Registered before oauth2(): it sees the 401 before the plugin replays it.
+      api.interceptors.response.use(undefined, (error: { response?: { status?: number; data?: ReadableStream<Uint8Array> } }) => {
+        if (error.response?.status === 401) refused = error.response.data;
+        return Promise.reject(error);
+      });
+      oauth2(api, clientOptions(servers));
+      await api.get('/warm');
+      servers.auth.revokeAll();
+      const response = await api.get('/streamed', { responseType: 'stream' });
+      expect(response.status).toBe(200);
+      expect(refused).toBeDefined();
+      // A canceled stream reads as done at once, without the 401's body.
+      await expect(refused!.getReader().read()).resolves.toMatchObject({ done: true });
+    });
+  });
+}

@@ -24,12 +24,13 @@ export function unlessCanceled<T>(start: () => Promise<T>, { signal, cancelToken
       stopListening();
       reject(new CanceledWhileWaiting());
     };
+    let stopListeningToSignal = (): void => {};
     const stopListening = (): void => {
-      signal?.removeEventListener?.('abort', cancel);
+      stopListeningToSignal();
       cancelToken?.unsubscribe?.(cancel);
     };
     if (isCanceled({ signal, cancelToken })) return cancel();
-    signal?.addEventListener?.('abort', cancel);
+    if (signal) stopListeningToSignal = onAbort(signal, cancel);
     cancelToken?.subscribe?.(cancel);
     start().then(
       (value) => {
@@ -42,6 +43,46 @@ export function unlessCanceled<T>(start: () => Promise<T>, { signal, cancelToken
       },
     );
   });
+}
+
+type Signal = NonNullable<Cancelable['signal']>;
+
+/** The requests waiting for a token on one signal, and the one listener they share. */
+interface SignalWaiters {
+  readonly callbacks: Set<() => void>;
+  readonly listener: () => void;
+}
+
+const waitersBySignal = new WeakMap<Signal, SignalWaiters>();
+
+/**
+ * Calls `callback` when `signal` aborts; returns how to stop. However many requests wait
+ * on one signal, it holds a single listener of ours, so a shared signal never draws
+ * MaxListenersExceededWarning from the plugin, and none is left once nobody waits.
+ */
+function onAbort(signal: Signal, callback: () => void): () => void {
+  let waiters = waitersBySignal.get(signal);
+  if (waiters === undefined) {
+    const callbacks = new Set<() => void>();
+    const listener = (): void => {
+      stopSharing(signal, waiters!);
+      for (const waiting of callbacks) waiting();
+    };
+    waiters = { callbacks, listener };
+    waitersBySignal.set(signal, waiters);
+    signal.addEventListener?.('abort', listener);
+  }
+  const shared = waiters;
+  shared.callbacks.add(callback);
+  return () => {
+    shared.callbacks.delete(callback);
+    if (shared.callbacks.size === 0) stopSharing(signal, shared);
+  };
+}
+
+function stopSharing(signal: Signal, waiters: SignalWaiters): void {
+  if (waitersBySignal.get(signal) === waiters) waitersBySignal.delete(signal);
+  signal.removeEventListener?.('abort', waiters.listener);
 }
 
 /** Whether the request has been canceled already. */

@@ -90,10 +90,16 @@ function isUnauthorized(error: AxiosErrorLike): boolean {
   return error.response?.status === 401;
 }
 
-/** A 401 answered as a stream (responseType 'stream') holds its socket until read; release it. */
+/**
+ * A 401 answered as a stream (responseType 'stream') holds its connection until read:
+ * release it before the replay. A Node stream (http adapter) is destroyed; a web
+ * ReadableStream (fetch adapter) is canceled.
+ */
 function discardStreamedBody(error: AxiosErrorLike): void {
-  const data = error.response?.data as { destroy?: () => void; pipe?: unknown } | undefined;
-  if (data && typeof data.pipe === 'function' && typeof data.destroy === 'function') data.destroy();
+  const data = error.response?.data as { destroy?: () => void; pipe?: unknown; cancel?: () => Promise<void>; getReader?: unknown } | undefined;
+  if (!data) return;
+  if (typeof data.pipe === 'function' && typeof data.destroy === 'function') data.destroy();
+  else if (typeof data.getReader === 'function' && typeof data.cancel === 'function') data.cancel().catch(() => undefined);
 }
 
 /**
