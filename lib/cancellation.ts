@@ -1,5 +1,7 @@
-/** The cancellation handles of a request config: an AbortSignal, or axios' legacy CancelToken. */
+/** What ends a request's wait early: an AbortSignal, axios' legacy CancelToken, its timeout. */
 export interface Cancelable {
+  /** The request's timeout in ms; 0 or absent: none. It bounds the wait for a token too. */
+  timeout?: number;
   signal?: { aborted?: boolean; addEventListener?: (type: 'abort', listener: () => void) => void; removeEventListener?: (type: 'abort', listener: () => void) => void } | undefined;
   cancelToken?: { reason?: unknown; subscribe?: (listener: (reason: unknown) => void) => void; unsubscribe?: (listener: (reason: unknown) => void) => void } | undefined;
 }
@@ -12,35 +14,43 @@ export interface Cancelable {
 export class CanceledWhileWaiting extends Error {}
 
 /**
- * Waits for `start()` unless the request is canceled first (AbortSignal or CancelToken),
- * in which case it rejects at once with CanceledWhileWaiting. A request canceled before
- * it gets here starts nothing; otherwise the started promise (a fetch other requests may
- * share) is left running.
+ * Raised by `unlessCanceled` when the request's own timeout passed while it waited. The
+ * interceptor turns it into the timeout error the app's axios would raise.
  */
-export function unlessCanceled<T>(start: () => Promise<T>, { signal, cancelToken }: Cancelable): Promise<T> {
-  if (!signal && !cancelToken) return start();
+export class TimedOutWhileWaiting extends Error {}
+
+/**
+ * Waits for `start()` unless the request is canceled first (AbortSignal or CancelToken),
+ * in which case it rejects at once with CanceledWhileWaiting, or its timeout passes
+ * (TimedOutWhileWaiting). A request canceled before it gets here starts nothing;
+ * otherwise the started promise (a fetch other requests may share) is left running.
+ */
+export function unlessCanceled<T>(start: () => Promise<T>, { signal, cancelToken, timeout }: Cancelable): Promise<T> {
+  const hasTimeout = typeof timeout === 'number' && timeout > 0;
+  if (!signal && !cancelToken && !hasTimeout) return start();
   return new Promise<T>((resolve, reject) => {
-    const cancel = (): void => {
+    const stopWith = (reason: Error): void => {
       stopListening();
-      reject(new CanceledWhileWaiting());
+      reject(reason);
     };
+    const cancel = (): void => stopWith(new CanceledWhileWaiting());
     let stopListeningToSignal = (): void => {};
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const stopListening = (): void => {
       stopListeningToSignal();
       cancelToken?.unsubscribe?.(cancel);
+      clearTimeout(timer);
     };
     if (isCanceled({ signal, cancelToken })) return cancel();
     if (signal) stopListeningToSignal = onAbort(signal, cancel);
     cancelToken?.subscribe?.(cancel);
+    if (hasTimeout) timer = setTimeout(() => stopWith(new TimedOutWhileWaiting()), timeout);
     start().then(
       (value) => {
         stopListening();
         resolve(value);
       },
-      (error: unknown) => {
-        stopListening();
-        reject(error);
-      },
+      (error: unknown) => stopWith(error as Error),
     );
   });
 }

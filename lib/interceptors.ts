@@ -1,8 +1,8 @@
 import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import { isAxiosError } from './axios-errors';
+import { axiosTimeoutError, isAxiosError } from './axios-errors';
 import { BearerHeaders } from './bearer-headers';
 import { tokenOf } from './bearer-headers';
-import { CanceledWhileWaiting, unlessCanceled } from './cancellation';
+import { CanceledWhileWaiting, TimedOutWhileWaiting, unlessCanceled } from './cancellation';
 import { createDispatchStep, type DispatchedConfig, type DispatchStep } from './dispatch';
 import type { OriginFilter } from './origins';
 import { redactBearerTokens } from './redaction';
@@ -44,14 +44,25 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
   /** The hot path: a usable token is cached; the dispatch step will attach it. */
   const whenTokenCached = (config: InternalAxiosRequestConfig): InternalAxiosRequestConfig => withDispatchStep(config, attachAtDispatch);
 
-  /** The cold path: no usable token, so a request that will want one waits for the shared fetch. */
+  /**
+   * The cold path: no usable token, so a request that will want one waits for the shared
+   * fetch. Its own signal, CancelToken and timeout end its wait (not the fetch, which the
+   * others share), and the time waited counts against its timeout.
+   */
   const whenTokenNeeded = (config: InternalAxiosRequestConfig): InternalAxiosRequestConfig | Promise<InternalAxiosRequestConfig> => {
     withDispatchStep(config, attachAtDispatch);
     if (manager.peek() !== undefined || !mayWantToken(config)) return config;
+    const waitStarted = performance.now();
     return unlessCanceled(() => manager.getToken(), config).then(
-      () => config,
-      // Handed back untouched: axios' dispatch sees the abort and raises its own cancel error.
-      (reason: unknown) => (reason instanceof CanceledWhileWaiting ? config : Promise.reject(reason)),
+      () => chargeWaitToTimeout(config, performance.now() - waitStarted),
+      (reason: unknown) => {
+        // Handed back untouched: axios' dispatch sees the abort and raises its own cancel error.
+        if (reason instanceof CanceledWhileWaiting) return config;
+        if (reason instanceof TimedOutWhileWaiting) {
+          return axiosTimeoutError(replayContext.replayClient(), config, config.timeout ?? 0).then((timedOut) => Promise.reject(timedOut));
+        }
+        return Promise.reject(reason);
+      },
     );
   };
 
@@ -104,6 +115,19 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     if (isRegistered(requests, whenTokenCached)) for (const id of requestIds) requests.eject(id);
     if (isRegistered(responses, onResponse)) responses.eject(responseId);
   };
+}
+
+/**
+ * What is left of the request's timeout after `waitedMs` waiting for its token, so that
+ * its timeout bounds the whole call. The message stays the one for the timeout it set.
+ */
+function chargeWaitToTimeout(config: InternalAxiosRequestConfig, waitedMs: number): InternalAxiosRequestConfig {
+  const { timeout } = config;
+  if (typeof timeout === 'number' && timeout > 0 && waitedMs >= 1) {
+    config.timeoutErrorMessage ??= `timeout of ${timeout}ms exceeded`;
+    config.timeout = Math.max(1, Math.round(timeout - waitedMs));
+  }
+  return config;
 }
 
 /** The request's transformRequest with our dispatch step last; a new array, as the config's may be shared. */

@@ -70,7 +70,7 @@ async function requestToken(
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), timeout);
   try {
-    await backend.request<unknown>({
+    const response: unknown = await backend.request<unknown>({
       method: 'POST',
       url: options.tokenEndpoint,
       data: body.toString(),
@@ -92,6 +92,8 @@ async function requestToken(
       maxRedirects: 0,
       maxContentLength: MAX_TOKEN_RESPONSE_BYTES,
     });
+    // An adapter that answers without settling (a hand-written one) never asked validateStatus.
+    if (answer.status === undefined) answer.status = statusOf(response);
   } catch (error) {
     // A response interceptor of the backend may reject a response it did not like: the answer still stands.
     if (answer.status === undefined) throw toRequestError(error, deadline.signal.aborted, timeout);
@@ -100,6 +102,11 @@ async function requestToken(
   }
   if (answer.status === undefined) throw toRequestError(new Error('the backend gave no response'), false, timeout);
   return processTokenResponse(answer.status, answer.body, scrub);
+}
+
+function statusOf(response: unknown): number | undefined {
+  const status = (response as { status?: unknown } | null)?.status;
+  return typeof status === 'number' ? status : undefined;
 }
 
 function backendInstance(backend: AxiosInstance | AxiosRequestConfig | undefined): AxiosInstance {

@@ -1,0 +1,48 @@
+import type { AxiosStatic } from 'axios';
+import { oauth2 } from '../lib';
+import { axiosCopies } from './support/axios-copies';
+import { clientOptions, useServers } from './support/servers';
+
+/** A request's own timeout bounds the whole call, its wait for a token included. */
+describe.each(axiosCopies)('on %s', (_name, axios: AxiosStatic) => {
+  const servers = useServers({ delayMs: 800 });
+
+  it('a timeout while waiting for the token rejects as axios’ own timeout error, promptly; the shared fetch goes on', async () => {
+    const api = axios.create({ baseURL: servers.api.url });
+    oauth2(api, clientOptions(servers));
+    const started = Date.now();
+    const [timedOut, patient] = await Promise.all([
+      api.get('/hurried', { timeout: 150 }).catch((e: unknown) => e as Error & { code?: string }),
+      api.get('/patient'),
+    ]);
+    const waitedMs = Date.now() - started;
+    expect(axios.isAxiosError(timedOut)).toBe(true);
+    expect(timedOut).toBeInstanceOf(axios.AxiosError);
+    expect(timedOut).toMatchObject({ code: 'ECONNABORTED', message: 'timeout of 150ms exceeded', config: { url: '/hurried' } });
+    expect(patient.status).toBe(200);
+    expect(waitedMs).toBeGreaterThanOrEqual(700);
+    expect(servers.auth.requests).toHaveLength(1);
+    expect(servers.api.requests.map((r) => r.url)).toEqual(['/patient']);
+  });
+
+  it('with transitional.clarifyTimeoutError the code is ETIMEDOUT, and timeoutErrorMessage is used', async () => {
+    const api = axios.create({ baseURL: servers.api.url, transitional: { clarifyTimeoutError: true } });
+    oauth2(api, clientOptions(servers));
+    const error = await api.get('/x', { timeout: 100, timeoutErrorMessage: 'too slow' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ETIMEDOUT', message: 'too slow' });
+  });
+
+  it('the time spent waiting counts against the timeout of the request sent afterwards', async () => {
+    const api = axios.create({ baseURL: servers.api.url });
+    oauth2(api, clientOptions(servers));
+    const seen: Array<number | undefined> = [];
+    api.defaults.adapter = ((config: { timeout?: number }) => {
+      seen.push(config.timeout);
+      return Promise.resolve({ data: 'ok', status: 200, statusText: 'OK', headers: {}, config, request: {} });
+    }) as never;
+    await api.get('/x', { timeout: 5_000 });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeLessThanOrEqual(5_000 - 700);
+    expect(seen[0]).toBeGreaterThan(0);
+  });
+});
