@@ -46,3 +46,20 @@ describe.each(axiosCopies)('on %s', (_name, axios: AxiosStatic) => {
     expect(seen[0]).toBeGreaterThan(0);
   });
 });
+
+describe('the replay’s wait for its token', () => {
+  const servers = useServers();
+
+  it('is bounded by the request’s timeout too, and ends in axios’ timeout error', async () => {
+    const api = servers.newApi();
+    const auth = oauth2(api, clientOptions(servers));
+    await auth.getToken();
+    servers.auth.revokeAll();
+    servers.auth.delayMs = 800;
+    const started = Date.now();
+    const error = await api.get('/x', { timeout: 200 }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(700);
+    expect(error).toMatchObject({ isAxiosError: true, code: 'ECONNABORTED', message: 'timeout of 200ms exceeded' });
+    expect(servers.api.requests.map((r) => r.status)).toEqual([401]);
+  });
+});

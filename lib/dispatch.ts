@@ -14,6 +14,7 @@ export interface DispatchedConfig extends RequestTarget, Cancelable {
   transformRequest?: unknown;
   beforeRedirect?: unknown;
   maxRedirects?: number;
+  timeout?: number;
 }
 
 /** The follow-redirects options of the next hop, as axios' http adapter hands them to `beforeRedirect`. */

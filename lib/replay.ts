@@ -1,7 +1,7 @@
 import type { AxiosInstance, AxiosResponse } from 'axios';
-import { isAxiosError, type AxiosErrorLike } from './axios-errors';
+import { axiosTimeoutError, isAxiosError, type AxiosErrorLike } from './axios-errors';
 import type { BearerHeaders } from './bearer-headers';
-import { CanceledWhileWaiting, unlessCanceled } from './cancellation';
+import { CanceledWhileWaiting, TimedOutWhileWaiting, unlessCanceled } from './cancellation';
 import type { DispatchedConfig, DispatchStep } from './dispatch';
 import { authorizationOf, copyHeaders, removeAuthorization, removeHeader } from './request-headers';
 import { isReplayableBody } from './replay-body';
@@ -50,6 +50,7 @@ export async function replayWhileUnauthorized(context: ReplayContext, error: Axi
       await unlessCanceled(() => manager.getToken(), config);
     } catch (reason) {
       if (reason instanceof CanceledWhileWaiting) return raiseAxiosCancel(context, config);
+      if (reason instanceof TimedOutWhileWaiting) throw await axiosTimeoutError(context.replayClient(), config, config.timeout ?? 0);
       throw reason;
     }
     try {
