@@ -1,36 +1,42 @@
+import { EventEmitter } from 'node:events';
 import type { AxiosErrorLike } from './axios-errors';
 import { removeAuthorization } from './request-headers';
 
+/** How deep the walk goes from an error: error → response → body stream → its socket is three steps. */
+const MAX_DEPTH = 4;
+
 /**
- * Before an axios error of an authorized request reaches the caller, remove the bearer
- * token this library attached (`isOurs` tells it), so that logging the error (message,
- * util.inspect, JSON.stringify, toJSON) never prints it. The response's status, headers
- * and body are untouched. What leads to a raw ClientRequest, whose header block holds
- * the token, stays reachable but is no longer enumerable: the request itself, the agents
- * (their pooled sockets point at the last request they carried), and a streamed body's socket.
+ * Before an axios error reaches the caller through the plugin, remove the bearer token
+ * this library attached (`isOurs` tells it) from its config, and make non-enumerable
+ * every property of the error's graph that leads to the transport: sockets, requests
+ * (node's, follow-redirects'), agents. A pooled socket points at the last request it
+ * carried, and from there at its header block: a deep util.inspect or JSON.stringify of
+ * any error would print another request's bearer token or Basic credentials. They are
+ * found by what they are (event emitters: streams, sockets, agents), not by a list of
+ * property names, which new axios versions outgrow (a symbol on free sockets, say). The
+ * response body stays as it is, a stream included; its own transport properties are hidden.
+ * Everything stays readable by name; `util.inspect(error, { showHidden: true })` shows it.
  */
 export function redactBearerTokens(error: AxiosErrorLike, isOurs: (value: unknown) => boolean): void {
-  const { config, response } = error;
-  if (config) {
-    removeAuthorization(config.headers, isOurs);
-    hideProperties(config, ['httpAgent', 'httpsAgent']);
-  }
-  hideProperties(error, ['request']);
-  if (response) {
-    hideProperties(response, ['request']);
-    if (isStream(response.data)) hideProperties(response.data, ['req', 'socket', 'client']);
-  }
+  removeAuthorization(error.config?.headers, isOurs);
+  const body = error.response?.data;
+  // A body that is not a stream leads to no transport: it is not walked (it may be large).
+  const notWalked = body instanceof EventEmitter ? [] : [body as object];
+  hideTransport(error, 0, new Set<object>(notWalked), body);
 }
 
-function isStream(value: unknown): value is object {
-  return value !== null && typeof value === 'object' && typeof (value as { pipe?: unknown }).pipe === 'function';
-}
-
-function hideProperties(target: object, keys: readonly string[]): void {
-  for (const key of keys) {
-    const descriptor = Object.getOwnPropertyDescriptor(target, key);
-    if (descriptor?.enumerable && descriptor.configurable) {
-      Object.defineProperty(target, key, { ...descriptor, enumerable: false });
+function hideTransport(holder: object, depth: number, seen: Set<object>, body: unknown): void {
+  if (depth > MAX_DEPTH || seen.has(holder)) return;
+  seen.add(holder);
+  for (const key of Reflect.ownKeys(holder)) {
+    const descriptor = Object.getOwnPropertyDescriptor(holder, key);
+    if (!descriptor?.enumerable || !('value' in descriptor)) continue;
+    const { value } = descriptor;
+    if (value === null || typeof value !== 'object') continue;
+    if (value instanceof EventEmitter && value !== body) {
+      if (descriptor.configurable) Object.defineProperty(holder, key, { ...descriptor, enumerable: false });
+    } else {
+      hideTransport(value, depth + 1, seen, body);
     }
   }
 }
