@@ -143,10 +143,12 @@ describe('caching and renewal, through the handle and the API', () => {
 
   it('never starts renewing in the first half of a token\'s life, however slow the last fetch', async () => {
     const { clock, at } = testClock();
-    const endpoint = tokenEndpoint(clock, 10, { fetchSeconds: 8 });
+    const endpoint = tokenEndpoint(clock, 10, { fetchSeconds: 3 });
     const { handle } = authorize(endpoint);
-    await handle.getToken(); // requested at 0 s: expires at 9.75 s; renewal capped to start at 4.875 s
-    at(4.8); // back to 4.8 s on the token's clock (the fetch itself took 8 s)
+    // Requested at 0 s, answered at 3 s: expires at 9.75 s; twice the fetch (6 s) ahead would
+    // renew at 3.75 s, but renewal is capped to start at half of 9.75 s, 4.875 s.
+    await handle.getToken();
+    at(4.8);
     expect(await handle.getToken()).toBe('tok-1');
     await settle();
     expect(endpoint.calls()).toBe(1);

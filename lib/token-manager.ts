@@ -23,7 +23,7 @@ interface CachedToken {
 export interface TokenManagerOptions {
   /** Lifetime assumed for a token without `expires_in`; undefined keeps it until invalidated. */
   defaultLifetimeMs?: number;
-  /** Clock, in milliseconds. */
+  /** Monotonic clock, in milliseconds. */
   now?: () => number;
 }
 
@@ -39,12 +39,16 @@ export class TokenManager {
   #cached: CachedToken | undefined;
   #latest: string | undefined;
   #inFlight: Promise<string> | undefined;
+  /** Counts invalidations: a fetch started before the latest one hands its token to nobody new. */
+  #generation = 0;
   #renewRetryAt = 0;
 
   constructor(fetchToken: FetchToken, options: TokenManagerOptions = {}) {
     this.#fetchToken = fetchToken;
     this.#defaultLifetimeMs = options.defaultLifetimeMs;
-    this.#now = options.now ?? Date.now;
+    // Lifetimes are spans of time: a monotonic clock, which a wall-clock step (NTP, a VM
+    // resumed, a changed timezone setting) cannot lengthen or shorten.
+    this.#now = options.now ?? (() => performance.now());
   }
 
   /**
@@ -74,20 +78,25 @@ export class TokenManager {
   }
 
   /**
-   * Drops the cached token. Given the token that was rejected, drops it only if it is
-   * still the cached one, so a burst of 401s for an old token does not discard its successor.
+   * Drops the cached token, and any fetch already in flight (a renewal started before a
+   * 401, say): no caller after this gets a token requested before it. Given the token
+   * that was rejected, it acts only if that is still the cached one, so a burst of 401s
+   * for an old token discards neither its successor nor the fetch that brings it.
    */
   invalidate(rejectedToken?: string): void {
-    if (this.#cached !== undefined && (rejectedToken === undefined || this.#cached.value === rejectedToken)) {
-      this.#cached = undefined;
-    }
+    if (rejectedToken !== undefined && this.#cached?.value !== rejectedToken) return;
+    this.#cached = undefined;
+    this.#inFlight = undefined;
+    this.#generation++;
   }
 
   #startFetch(): Promise<string> {
     const requestedAt = this.#now();
+    const generation = this.#generation;
     const fetch: Promise<string> = this.#fetchToken()
       .then((issued) => {
-        this.#store(issued, requestedAt, this.#now() - requestedAt);
+        // Its callers asked before an invalidation and get what they asked for; the cache does not.
+        if (generation === this.#generation) this.#store(issued, requestedAt, this.#now() - requestedAt);
         return issued.accessToken;
       })
       .finally(() => {
