@@ -1,3 +1,4 @@
+import { Liveness } from './liveness';
 import type { FetchToken, IssuedToken } from './token-response';
 
 /**
@@ -39,6 +40,7 @@ export class TokenManager {
   #cached: CachedToken | undefined;
   #latest: string | undefined;
   #inFlight: Promise<string> | undefined;
+  #inFlightLiveness: Liveness | undefined;
   /** Counts invalidations: a fetch started before the latest one hands its token to nobody new. */
   #generation = 0;
   #renewRetryAt = 0;
@@ -74,7 +76,10 @@ export class TokenManager {
   getToken(): Promise<string> {
     const token = this.peek();
     if (token !== undefined) return Promise.resolve(token);
-    return this.#inFlight ?? this.#startFetch();
+    if (this.#inFlight === undefined) return this.#startFetch(new Liveness(true));
+    // A background renewal that a caller now waits for must keep the process alive.
+    this.#inFlightLiveness?.hold();
+    return this.#inFlight;
   }
 
   /**
@@ -90,10 +95,10 @@ export class TokenManager {
     this.#generation++;
   }
 
-  #startFetch(): Promise<string> {
+  #startFetch(liveness: Liveness): Promise<string> {
     const requestedAt = this.#now();
     const generation = this.#generation;
-    const fetch: Promise<string> = this.#fetchToken()
+    const fetch: Promise<string> = this.#fetchToken(liveness)
       .then((issued) => {
         // Its callers asked before an invalidation and get what they asked for; the cache does not.
         if (generation === this.#generation) this.#store(issued, requestedAt, this.#now() - requestedAt);
@@ -103,12 +108,13 @@ export class TokenManager {
         if (this.#inFlight === fetch) this.#inFlight = undefined;
       });
     this.#inFlight = fetch;
+    this.#inFlightLiveness = liveness;
     return fetch;
   }
 
   #renewInBackground(now: number): void {
     if (this.#inFlight !== undefined || now < this.#renewRetryAt) return;
-    this.#startFetch().catch(() => {
+    this.#startFetch(new Liveness(false)).catch(() => {
       // The current token is still valid; try again shortly rather than on every request.
       this.#renewRetryAt = this.#now() + RENEW_RETRY_DELAY_MS;
     });

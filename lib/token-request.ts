@@ -1,10 +1,10 @@
-import http from 'node:http';
-import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
 import { clientAuthentication, credentialEncodings, type ClientAuthentication } from './client-auth';
 import { TokenRequestError, TokenTimeoutError } from './errors';
 import type { ResolvedOptions } from './options';
+import type { Liveness } from './liveness';
 import { createScrubber } from './redaction';
+import { createTokenAgents, type TokenAgents } from './token-agents';
 import { processTokenResponse, type FetchToken, type IssuedToken } from './token-response';
 
 /** Timeout of a token request when `backend` sets none, so a hanging server never hangs its callers. */
@@ -21,36 +21,23 @@ const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
 export function createTokenFetcher(options: ResolvedOptions): FetchToken {
   const backend = backendInstance(options.backend);
   const timeout = positiveTimeout(backend.defaults.timeout) ?? DEFAULT_TOKEN_TIMEOUT_MS;
-  const agents = privateAgentsUnlessGiven(backend);
+  const agents = createTokenAgents(backend.defaults);
   const authenticate = clientAuthentication(options.tokenEndpointAuthMethod, options.clientId, options.clientSecret);
   const scrub = createScrubber(credentialEncodings(options.clientId, options.clientSecret));
-  return () => requestToken(backend, options, authenticate, { timeout, agents }, scrub);
+  return (liveness) => requestToken(backend, options, authenticate, { timeout, agents, liveness }, scrub);
 }
 
 interface Transport {
   timeout: number;
-  agents: { httpAgent?: http.Agent; httpsAgent?: https.Agent };
-}
-
-/**
- * Agents of the token request's own, unless the backend brings its own. A socket pooled
- * in an agent the app shares (http.globalAgent) points at the last request it carried:
- * an unrelated error of the app, inspected deeply, would reach the Basic credentials
- * through it. Idle sockets of a Node agent do not keep the process alive.
- */
-function privateAgentsUnlessGiven(backend: AxiosInstance): Transport['agents'] {
-  const { httpAgent, httpsAgent } = backend.defaults;
-  return {
-    ...(httpAgent ? {} : { httpAgent: new http.Agent({ keepAlive: true }) }),
-    ...(httpsAgent ? {} : { httpsAgent: new https.Agent({ keepAlive: true }) }),
-  };
+  agents: TokenAgents;
+  liveness: Liveness;
 }
 
 async function requestToken(
   backend: AxiosInstance,
   options: ResolvedOptions,
   authenticate: ClientAuthentication,
-  { timeout, agents }: Transport,
+  { timeout, agents, liveness }: Transport,
   scrub: (text: string) => string,
 ): Promise<IssuedToken> {
   const headers: Record<string, string> = {
@@ -69,15 +56,22 @@ async function requestToken(
   // Our own deadline covers the whole exchange; axios' timeout alone is reset by a trickling server.
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), timeout);
+  // A background renewal nobody waits for must not keep the process alive (see Liveness).
+  if (!liveness.isHeld) {
+    timer.unref();
+    liveness.whenHeld(() => timer.ref());
+  }
   try {
     const response: unknown = await backend.request<unknown>({
       method: 'POST',
       url: options.tokenEndpoint,
       data: body.toString(),
       headers,
-      timeout,
+      // axios' own timer (a connect-phase setTimeout on newer axios) would hold the process
+      // for a background renewal; our deadline bounds the request anyway.
+      timeout: liveness.isHeld ? timeout : 0,
       signal: deadline.signal,
-      ...agents,
+      ...agents(liveness),
       responseType: 'text',
       transformResponse: [
         (data: unknown) => {

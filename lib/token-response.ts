@@ -1,4 +1,5 @@
 import { InvalidTokenResponseError, TokenEndpointError } from './errors';
+import type { Liveness } from './liveness';
 
 /** A token as the token manager needs it: the value and, when the server said, how long it lives. */
 export interface IssuedToken {
@@ -7,8 +8,8 @@ export interface IssuedToken {
   lifetimeMs: number | undefined;
 }
 
-/** Performs one token request and returns what it issued, or throws. */
-export type FetchToken = () => Promise<IssuedToken>;
+/** Performs one token request and returns what it issued, or throws. `liveness` says whether it may keep the process alive. */
+export type FetchToken = (liveness: Liveness) => Promise<IssuedToken>;
 
 /** The success body as the server sends it (RFC 6749 §5.1); every field is untrusted. */
 interface TokenResponseBody {
