@@ -1,7 +1,6 @@
 import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { axiosTimeoutError, isAxiosError } from './axios-errors';
-import { BearerHeaders } from './bearer-headers';
-import { tokenOf } from './bearer-headers';
+import { BearerHeaders, tokenOf } from './bearer-headers';
 import { CanceledWhileWaiting, TimedOutWhileWaiting, unlessCanceled } from './cancellation';
 import { createDispatchStep, type DispatchedConfig, type DispatchStep } from './dispatch';
 import type { OriginFilter } from './origins';

@@ -1,11 +1,10 @@
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { axiosTimeoutError, isAxiosError, type AxiosErrorLike } from './axios-errors';
-import type { BearerHeaders } from './bearer-headers';
+import { tokenOf, type BearerHeaders } from './bearer-headers';
 import { CanceledWhileWaiting, TimedOutWhileWaiting, unlessCanceled } from './cancellation';
 import type { DispatchedConfig, DispatchStep } from './dispatch';
 import { authorizationOf, copyHeaders, removeAuthorization, removeHeader } from './request-headers';
 import { isReplayableBody } from './replay-body';
-import { tokenOf } from './bearer-headers';
 import type { TokenManager } from './token-manager';
 
 /** What a replay needs from the installed plugin. */
