@@ -1,10 +1,10 @@
 import type { AxiosInstance } from 'axios';
 import { InvalidOptionsError } from './errors';
-import { installInterceptors } from './interceptors';
+import { installInterceptors } from './axios/interceptors';
 import { isAxiosInstance, resolveOptions, type OAuth2Options } from './options';
-import { createOriginFilter } from './origins';
-import { createTokenFetcher } from './token-request';
-import { TokenManager } from './token-manager';
+import { createOriginFilter } from './axios/origins';
+import { createTokenFetcher } from './token/request';
+import { TokenManager } from './token/manager';
 
 /** What `oauth2()` returns: a handle on the token and on the interceptors it installed. */
 export interface OAuth2Handle {

@@ -1,11 +1,12 @@
-import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
-import { clientAuthentication, credentialEncodings, type ClientAuthentication } from './client-auth';
-import { TokenRequestError, TokenTimeoutError } from './errors';
-import type { ResolvedOptions } from './options';
+import type { AxiosInstance } from 'axios';
+import { backendInstance } from '../axios/backend';
+import { clientAuthentication, credentialEncodings, type ClientAuthentication } from '../client-auth';
+import { TokenRequestError, TokenTimeoutError } from '../errors';
+import type { ResolvedOptions } from '../options';
 import type { Liveness } from './liveness';
-import { createScrubber } from './redaction';
-import { createTokenAgents, type TokenAgents } from './token-agents';
-import { processTokenResponse, type FetchToken, type IssuedToken } from './token-response';
+import { createScrubber } from '../scrub';
+import { createTokenAgents, type TokenAgents } from './agents';
+import { processTokenResponse, type FetchToken, type IssuedToken } from './response';
 
 /** Timeout of a token request when `backend` sets none, so a hanging server never hangs its callers. */
 const DEFAULT_TOKEN_TIMEOUT_MS = 10_000;
@@ -101,11 +102,6 @@ async function requestToken(
 function statusOf(response: unknown): number | undefined {
   const status = (response as { status?: unknown } | null)?.status;
   return typeof status === 'number' ? status : undefined;
-}
-
-function backendInstance(backend: AxiosInstance | AxiosRequestConfig | undefined): AxiosInstance {
-  if (typeof backend === 'function') return backend;
-  return axios.create(backend);
 }
 
 function positiveTimeout(value: unknown): number | undefined {

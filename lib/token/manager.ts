@@ -1,5 +1,5 @@
 import { Liveness } from './liveness';
-import type { FetchToken, IssuedToken } from './token-response';
+import type { FetchToken, IssuedToken } from './response';
 
 /**
  * How early a token counts as expired: 2.5 % of its lifetime, at most 30 s. A fixed slack

@@ -1,5 +1,5 @@
 import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import { axiosTimeoutError, isAxiosError } from './axios-errors';
+import { axiosTimeoutError, isAxiosError } from './errors';
 import { BearerHeaders, tokenOf } from './bearer-headers';
 import { CanceledWhileWaiting, TimedOutWhileWaiting, unlessCanceled } from './cancellation';
 import { createDispatchStep, type DispatchedConfig, type DispatchStep } from './dispatch';
@@ -7,7 +7,7 @@ import type { OriginFilter } from './origins';
 import { redactBearerTokens } from './redaction';
 import { createReplayClient, ourHeaderOn, replayWhileUnauthorized, type ReplayContext } from './replay';
 import { authorizationOf } from './request-headers';
-import type { TokenManager } from './token-manager';
+import type { TokenManager } from '../token/manager';
 
 export interface InterceptorOptions {
   manager: TokenManager;

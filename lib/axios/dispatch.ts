@@ -3,7 +3,7 @@ import type { Cancelable } from './cancellation';
 import type { OriginFilter, RequestTarget } from './origins';
 import { authorizationOf, removeAuthorization, setAuthorization } from './request-headers';
 import { snapshotBody } from './replay-body';
-import type { TokenManager } from './token-manager';
+import type { TokenManager } from '../token/manager';
 
 /** What the dispatch step reads of a request config: fields axios has had since 0.27, by name. */
 export interface DispatchedConfig extends RequestTarget, Cancelable {

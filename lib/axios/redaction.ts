@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { AxiosErrorLike } from './axios-errors';
+import type { AxiosErrorLike } from './errors';
 import { removeAuthorization } from './request-headers';
 
 /** How deep the walk goes from an error: error → response → body stream → its socket is three steps. */
@@ -39,16 +39,4 @@ function hideTransport(holder: object, depth: number, seen: Set<object>, body: u
       hideTransport(value, depth + 1, seen, body);
     }
   }
-}
-
-const REDACTED = '[REDACTED]';
-
-/**
- * Replaces every occurrence of the given secrets in a text. Used on text the server
- * sends back (error_description, error_uri), which a misbehaving server may echo the
- * credentials into, before that text reaches an error message.
- */
-export function createScrubber(secrets: readonly string[]): (text: string) => string {
-  const needles = [...new Set(secrets.filter((secret) => secret !== ''))].sort((a, b) => b.length - a.length);
-  return (text) => needles.reduce((scrubbed, needle) => scrubbed.split(needle).join(REDACTED), text);
 }

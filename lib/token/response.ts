@@ -1,4 +1,4 @@
-import { InvalidTokenResponseError, TokenEndpointError } from './errors';
+import { InvalidTokenResponseError, TokenEndpointError } from '../errors';
 import type { Liveness } from './liveness';
 
 /** A token as the token manager needs it: the value and, when the server said, how long it lives. */

@@ -1,11 +1,11 @@
 import type { AxiosInstance, AxiosResponse } from 'axios';
-import { axiosTimeoutError, isAxiosError, type AxiosErrorLike } from './axios-errors';
+import { axiosTimeoutError, isAxiosError, type AxiosErrorLike } from './errors';
 import { tokenOf, type BearerHeaders } from './bearer-headers';
 import { CanceledWhileWaiting, TimedOutWhileWaiting, unlessCanceled } from './cancellation';
 import type { DispatchedConfig, DispatchStep } from './dispatch';
 import { authorizationOf, copyHeaders, removeAuthorization, removeHeader } from './request-headers';
 import { isReplayableBody } from './replay-body';
-import type { TokenManager } from './token-manager';
+import type { TokenManager } from '../token/manager';
 
 /** What a replay needs from the installed plugin. */
 export interface ReplayContext {
