@@ -1,5 +1,7 @@
 /** Turns the raw figures into Markdown tables and PASS/FAIL lines against the targets of the issue. */
 import { CONTENDERS, LABELS, TOKEN_CONTENDERS, type ContenderName } from './contenders';
+import { hotPathSection, hotPathVerdict } from './hot-path-summary';
+import type { HotPathResults } from './hot-path-types';
 import { median, type Failures } from './load';
 import {
   CONCURRENCIES,
@@ -12,6 +14,7 @@ import {
 } from './scenarios';
 
 export interface Results {
+  hotPath?: HotPathResults;
   throughput?: ThroughputRounds;
   inProcess?: Record<ContenderName, InProcessRound[]>;
   bursts?: Partial<Record<ContenderName, BurstResults>>;
@@ -256,6 +259,7 @@ function throughputVerdict(results: Results, concurrency: Concurrency): Verdict 
 
 export function verdicts(results: Results, burstSize: number): Verdict[] {
   const list: Verdict[] = [];
+  if (results.hotPath) list.push(hotPathVerdict(results.hotPath));
   if (results.throughput) {
     list.push(throughputVerdict(results, 50), throughputVerdict(results, 1));
   }
@@ -295,6 +299,7 @@ export function verdicts(results: Results, burstSize: number): Verdict[] {
 
 export function render(results: Results, context: { header: string; burstSize: number }): string {
   const parts = [context.header];
+  if (results.hotPath) parts.push(hotPathSection(results.hotPath));
   if (results.throughput) {
     parts.push(
       '### Throughput and latency over keep-alive HTTP (127.0.0.1)',
@@ -306,7 +311,7 @@ export function render(results: Results, context: { header: string; burstSize: n
   }
   if (results.inProcess) {
     parts.push(
-      '### In-process cost per request (adapter answers at once, no network, concurrency 1)',
+      '### In-process cost per request, lib/ through tsx (adapter answers at once, no network, concurrency 1)',
       inProcessTable(results.inProcess),
       'What axios and the interceptors cost without any I/O. CPU exceeds wall time by the work of the GC threads.',
     );

@@ -3,9 +3,16 @@
  * and two peers, over keep-alive HTTP on 127.0.0.1. Prints Markdown tables and one
  * PASS/FAIL line per target of the issue; exits 0 either way (it is a report).
  *
- *   npm run bench                    full run, about 3 minutes (60 s of it the long run)
- *   BENCH_QUICK=1 npm run bench      smoke run under 30 s: fewer rounds and requests,
+ *   npm run bench                    full run, about 4.5 minutes (60 s of it the long run,
+ *                                    about 90 s the hot path of the built package)
+ *   BENCH_QUICK=1 npm run bench      smoke run, about a minute: fewer rounds and requests,
  *                                    an 8 s long run with 2 s tokens, 20,000 heap requests
+ *   npx tsx bench/hot-path-modules.ts   the hot path of the built package alone,
+ *                                    `require` vs `import` (builds dist/ if stale)
+ *
+ * The first section measures the built package (dist/), not lib/ through tsx: each
+ * module system in a plain-Node child, after `npm run build` when dist/ is missing or
+ * older than lib/ (ensure-build.ts). The other sections run lib/ in this process.
  *
  * Each figure is the median of interleaved rounds: in every round each contender runs
  * the same number of requests, in an order rotated from round to round. An A/A control
@@ -21,8 +28,9 @@
  * Overrides (numbers): BENCH_ROUNDS, BENCH_REQUESTS_C1, BENCH_REQUESTS_C50,
  * BENCH_INPROCESS_ROUNDS, BENCH_INPROCESS_REQUESTS, BENCH_BURST, BENCH_BURST_SOCKETS,
  * BENCH_TOKEN_DELAY_MS, BENCH_LONG_SECONDS, BENCH_LONG_TOKEN_SECONDS,
- * BENCH_LONG_CONCURRENCY, BENCH_LONG_PAUSE_MS, BENCH_HEAP_WARMUP, BENCH_HEAP_REQUESTS.
- * BENCH_ONLY=throughput,inprocess,bursts,longrun,heap runs a subset; BENCH_JSON=file also
+ * BENCH_LONG_CONCURRENCY, BENCH_LONG_PAUSE_MS, BENCH_HEAP_WARMUP, BENCH_HEAP_REQUESTS,
+ * BENCH_HOTPATH_ROUNDS, BENCH_HOTPATH_REQUESTS, BENCH_HOTPATH_ALLOCATION_SAMPLES.
+ * BENCH_ONLY=hotpath,throughput,inprocess,bursts,longrun,heap runs a subset; BENCH_JSON=file also
  * writes the raw per-round figures there.
  *
  * The hot path alone, profiled: `npx tsx bench/profile-hot-path.ts` (see that file).
@@ -30,6 +38,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { measureHotPathModules } from './hot-path-modules';
 import { render, type Results } from './report';
 import { measureBursts, measureHeap, measureInProcess, measureLongRun, measureThroughput } from './scenarios';
 import { BenchServers } from './servers';
@@ -51,8 +60,11 @@ function describeRun(settings: Settings, seconds: number): string {
 async function main(): Promise<void> {
   const settings = readSettings();
   const started = performance.now();
-  const servers = await BenchServers.start();
   const results: Results = {};
+  // First, and before the servers start: it builds dist/ if needed (failing fast if the
+  // build does) and its children need no server.
+  if (settings.only.has('hotpath')) results.hotPath = await measureHotPathModules(settings);
+  const servers = await BenchServers.start();
   try {
     if (settings.only.has('throughput')) results.throughput = await measureThroughput(servers, settings);
     if (settings.only.has('inprocess')) results.inProcess = await measureInProcess(servers, settings);

@@ -21,13 +21,20 @@ export interface Settings {
   /** Workers per contender in the long run, and each worker's pause between requests. */
   longRunConcurrency: number;
   longRunPauseMs: number;
+  /**
+   * Hot path of the built package (hot-path-modules.ts): measured rounds, requests per
+   * client per round (in slices of 1,000, rounded), and allocation samples per client.
+   */
+  hotPathRounds: number;
+  hotPathRequests: number;
+  hotPathAllocationSamples: number;
   heapWarmupRequests: number;
   heapRequests: number;
-  /** Comma-separated scenarios to run: throughput, inprocess, bursts, longrun, heap. Default all. */
+  /** Comma-separated scenarios to run: hotpath, throughput, inprocess, bursts, longrun, heap. Default all. */
   only: ReadonlySet<string>;
 }
 
-export const SCENARIOS = ['throughput', 'inprocess', 'bursts', 'longrun', 'heap'] as const;
+export const SCENARIOS = ['hotpath', 'throughput', 'inprocess', 'bursts', 'longrun', 'heap'] as const;
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
@@ -56,6 +63,9 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     longRunTokenSeconds: number('BENCH_LONG_TOKEN_SECONDS', 5, 2),
     longRunConcurrency: number('BENCH_LONG_CONCURRENCY', 2, 2),
     longRunPauseMs: number('BENCH_LONG_PAUSE_MS', 2, 2),
+    hotPathRounds: number('BENCH_HOTPATH_ROUNDS', 11, 5),
+    hotPathRequests: number('BENCH_HOTPATH_REQUESTS', 20_000, 5_000),
+    hotPathAllocationSamples: number('BENCH_HOTPATH_ALLOCATION_SAMPLES', 7, 5),
     heapWarmupRequests: number('BENCH_HEAP_WARMUP', 20_000, 5_000),
     heapRequests: number('BENCH_HEAP_REQUESTS', 200_000, 20_000),
     only: new Set(only.length > 0 ? only : SCENARIOS),
