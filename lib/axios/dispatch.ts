@@ -79,25 +79,31 @@ export function createDispatchStep(context: DispatchContext): DispatchStep {
 }
 
 /**
- * Installs a `beforeRedirect` on the request (axios' documented hook, called by its
- * http adapter before each hop) that takes our token off a hop to an origin not
- * allowed. follow-redirects already drops Authorization on a hop to another host, but
- * keeps it for a subdomain (api.example.com → evil.api.example.com) and for another
- * port or scheme of the same host; the allowed origins are the rule here. Once the
- * token is off, the request's config loses it too, so a 401 from there is not taken
- * for a refusal of our token. A hook the caller set runs first.
+ * Gives the request a `beforeRedirect` (axios' documented hook, called by its Node http
+ * adapter before each hop) that takes our token off a hop to an origin not allowed.
+ * follow-redirects already drops Authorization on a hop to another host, but keeps it
+ * for a subdomain (api.example.com → evil.api.example.com) and from http: to https: on
+ * the same host; the allowed origins are the rule here. One hook serves every request;
+ * a hook the caller set runs first. Whether the hop that answered still carried the
+ * token is read off that hop's request (see ourHeaderOn), so a 401 from there is not
+ * taken for a refusal of our token.
  */
 function createRedirectConfinement({ bearer, origins }: DispatchContext): (config: DispatchedConfig) => void {
+  const confine: ConfiningHook = (options) => {
+    if (!origins.allowsUrl(nextHopURL(options))) removeAuthorization(options.headers, bearer.isOurs);
+  };
   return (config) => {
-    const existing = config.beforeRedirect as ConfiningHook | undefined;
-    const callerHook = existing !== undefined && CALLER_HOOK in existing ? existing[CALLER_HOOK] : existing;
-    const confine: ConfiningHook = (options, ...details) => {
-      if (typeof callerHook === 'function') (callerHook as BeforeRedirect)(options, ...details);
-      if (!origins.allowsUrl(nextHopURL(options))) removeAuthorization(options.headers, bearer.isOurs);
-      if (!bearer.isOurs(authorizationOf(options.headers, undefined))) removeAuthorization(config.headers, bearer.isOurs);
-    };
-    confine[CALLER_HOOK] = callerHook;
-    config.beforeRedirect = confine;
+    const existing = config.beforeRedirect as ConfiningHook | undefined | null;
+    if (existing === undefined || existing === null) {
+      config.beforeRedirect = confine;
+    } else if (existing !== confine && !(CALLER_HOOK in existing)) {
+      const callerFirst: ConfiningHook = (options, ...details) => {
+        existing(options, ...details);
+        confine(options);
+      };
+      callerFirst[CALLER_HOOK] = existing;
+      config.beforeRedirect = callerFirst;
+    }
   };
 }
 

@@ -2,11 +2,12 @@ import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'a
 import { axiosTimeoutError, isAxiosError } from './errors';
 import { BearerHeaders, tokenOf } from './bearer-headers';
 import { CanceledWhileWaiting, TimedOutWhileWaiting, unlessCanceled } from './cancellation';
-import { createDispatchStep, type DispatchedConfig, type DispatchStep } from './dispatch';
+import { createDispatchStep, type DispatchedConfig } from './dispatch';
 import type { OriginFilter } from './origins';
 import { redactBearerTokens } from './redaction';
 import { createReplayClient, ourHeaderOn, replayWhileUnauthorized, type ReplayContext } from './replay';
 import { authorizationOf } from './request-headers';
+import { endsWithDispatchStep, withDispatchStep, withoutDispatchStep } from './transforms';
 import type { TokenManager } from '../token/manager';
 
 export interface InterceptorOptions {
@@ -40,8 +41,18 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
   const requests = instance.interceptors.request as unknown as InterceptorRegistry;
   const responses = instance.interceptors.response as unknown as InterceptorRegistry;
 
+  // The dispatch step rides in the instance's default transforms, which axios copies into
+  // every request: nothing to add per request unless one brings transforms of its own.
+  instance.defaults.transformRequest = withDispatchStep(instance.defaults.transformRequest, attachAtDispatch) as never;
+  const ensureDispatchStep = (config: InternalAxiosRequestConfig): InternalAxiosRequestConfig => {
+    if (!endsWithDispatchStep(config.transformRequest, attachAtDispatch)) {
+      config.transformRequest = withDispatchStep(config.transformRequest, attachAtDispatch) as never;
+    }
+    return config;
+  };
+
   /** The hot path: a usable token is cached; the dispatch step will attach it. */
-  const whenTokenCached = (config: InternalAxiosRequestConfig): InternalAxiosRequestConfig => withDispatchStep(config, attachAtDispatch);
+  const whenTokenCached = ensureDispatchStep;
 
   /**
    * The cold path: no usable token, so a request that will want one waits for the shared
@@ -49,7 +60,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
    * others share), and the time waited counts against its timeout.
    */
   const whenTokenNeeded = (config: InternalAxiosRequestConfig): InternalAxiosRequestConfig | Promise<InternalAxiosRequestConfig> => {
-    withDispatchStep(config, attachAtDispatch);
+    ensureDispatchStep(config);
     if (manager.peek() !== undefined || !mayWantToken(config)) return config;
     const waitStarted = performance.now();
     return unlessCanceled(() => manager.getToken(), config).then(
@@ -74,7 +85,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
   /** A 401 the caller's validateStatus accepts is still a refused token: drop it. */
   const onResponse = (response: AxiosResponse): AxiosResponse => {
     if (response.status === 401) {
-      const header = ourHeaderOn(response.config, bearer);
+      const header = ourHeaderOn(response.config, response.request, bearer);
       if (header !== undefined) manager.invalidate(tokenOf(header));
     }
     return response;
@@ -82,7 +93,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
 
   const onResponseError = (error: unknown): Promise<AxiosResponse> => {
     if (!isAxiosError(error)) return Promise.reject(error);
-    const header = ourHeaderOn(error.config, bearer);
+    const header = ourHeaderOn(error.config, error.request, bearer);
     if (header === undefined) {
       // Not a refusal of our token; should it still carry one (sent again by hand), it must not leave with the error.
       redactBearerTokens(error, bearer.isOurs);
@@ -113,6 +124,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     // After interceptors.clear() (axios < 1.21 reuses ids from 0) an id may name the app's interceptor now.
     if (isRegistered(requests, whenTokenCached)) for (const id of requestIds) requests.eject(id);
     if (isRegistered(responses, onResponse)) responses.eject(responseId);
+    instance.defaults.transformRequest = withoutDispatchStep(instance.defaults.transformRequest, attachAtDispatch) as never;
   };
 }
 
@@ -125,17 +137,6 @@ function chargeWaitToTimeout(config: InternalAxiosRequestConfig, waitedMs: numbe
   if (typeof timeout === 'number' && timeout > 0 && waitedMs >= 1) {
     config.timeoutErrorMessage ??= `timeout of ${timeout}ms exceeded`;
     config.timeout = Math.max(1, Math.round(timeout - waitedMs));
-  }
-  return config;
-}
-
-/** The request's transformRequest with our dispatch step last; a new array, as the config's may be shared. */
-function withDispatchStep<T extends { transformRequest?: unknown }>(config: T, step: DispatchStep): T {
-  const transforms = config.transformRequest;
-  if (Array.isArray(transforms)) {
-    if (transforms[transforms.length - 1] !== step) config.transformRequest = [...transforms, step];
-  } else {
-    config.transformRequest = transforms === undefined || transforms === null ? [step] : [transforms, step];
   }
   return config;
 }

@@ -18,13 +18,17 @@ export interface ReplayContext {
 }
 
 /**
- * The Authorization value of ours this request was sent with, if it still carries it.
- * The dispatch step sends ours only to allowed origins, and a redirect to an origin not
- * allowed takes it off the config: a 401 is a refusal of our token only then.
+ * The Authorization value of ours a request was sent with, if the hop that answered
+ * carried it: a 401 is a refusal of our token only then. Node's http adapter hands over
+ * the request of that last hop, whose headers are what went on the wire (a redirect to
+ * an origin not allowed took the token off); other adapters, only the config. The
+ * dispatch step sends ours only to allowed origins.
  */
-export function ourHeaderOn(config: unknown, bearer: BearerHeaders): string | undefined {
-  if (config === null || typeof config !== 'object') return undefined;
-  const value = authorizationOf((config as DispatchedConfig).headers, undefined);
+export function ourHeaderOn(config: unknown, request: unknown, bearer: BearerHeaders): string | undefined {
+  const lastHop = request as { getHeader?: (name: string) => unknown } | null | undefined;
+  let value: unknown;
+  if (typeof lastHop?.getHeader === 'function') value = lastHop.getHeader('authorization');
+  else if (config !== null && typeof config === 'object') value = authorizationOf((config as DispatchedConfig).headers, undefined);
   return bearer.isOurs(value) ? value : undefined;
 }
 
@@ -57,7 +61,7 @@ export async function replayWhileUnauthorized(context: ReplayContext, error: Axi
     } catch (next) {
       if (!isAxiosError(next)) throw next;
       failure = next;
-      refused = ourHeaderOn(next.config, context.bearer);
+      refused = ourHeaderOn(next.config, next.request, context.bearer);
     }
   }
   if (refused !== undefined && isUnauthorized(failure)) manager.invalidate(tokenOf(refused));
