@@ -3,7 +3,8 @@ import type { AxiosInstance, AxiosStatic } from 'axios';
 import { AuthorizationServer } from '../examples/servers/authorization-server';
 import { oauth2, type OAuth2Handle } from '../lib';
 import { axiosCopies, loopbackAgent } from './support/axios-copies';
-import { CLIENT_ID, CLIENT_SECRET } from './support/servers';
+import axios_ from 'axios';
+import { CLIENT_ID, CLIENT_SECRET, clientOptions, useServers } from './support/servers';
 import { Site } from './support/site';
 
 /**
@@ -148,4 +149,48 @@ describe.each(axiosCopies)('confinement of the token on %s', (_name, axios: Axio
       expect(api.requests.map((r) => r.authorization)).toEqual([`Bearer ${auth.everIssued[0]}`]);
     });
   }
+});
+
+describe('instances made from an authorized one', () => {
+  const servers = useServers();
+
+  it('axios.create() after oauth2(axios) gives instances that attach no token', async () => {
+    const { default: axios } = await import('axios');
+    const auth = oauth2(axios, { ...clientOptions(servers), origins: [servers.api.url] });
+    try {
+      await auth.getToken();
+      const other = axios.create({ baseURL: servers.api.url });
+      await expect(other.get('/sdk')).rejects.toMatchObject({ response: { status: 401 } });
+      expect(servers.api.requests.map((r) => r.headers.authorization)).toEqual([undefined]);
+      // The global instance itself still does.
+      await expect(axios.get(`${servers.api.url}/global`)).resolves.toMatchObject({ status: 200 });
+    } finally {
+      auth.eject();
+    }
+  });
+
+  it('instance.create() of an authorized instance attaches no token', async () => {
+    const api = servers.newApi();
+    const auth = oauth2(api, clientOptions(servers));
+    await auth.getToken();
+    const child = api.create();
+    await expect(child.get(`${servers.api.url}/child`)).rejects.toMatchObject({ response: { status: 401 } });
+    expect(servers.api.requests[0].headers.authorization).toBeUndefined();
+  });
+
+  it('a cold request that an interceptor after ours sends to the allowed origin gets its token through a replay', async () => {
+    const api = axios_.create({ baseURL: 'http://placeholder.invalid' });
+    // Registered before oauth2(): runs after ours, and only then names the real API (service discovery).
+    api.interceptors.request.use((config) => {
+      config.baseURL = servers.api.url;
+      return config;
+    });
+    oauth2(api, { ...clientOptions(servers), origins: [servers.api.url] });
+    await expect(api.get('/discovered')).resolves.toMatchObject({ status: 200 });
+    expect(servers.api.requests.map((r) => [r.status, r.headers.authorization === undefined])).toEqual([
+      [401, true],
+      [200, false],
+    ]);
+    expect(servers.auth.requests).toHaveLength(1);
+  });
 });

@@ -36,7 +36,24 @@ export interface DispatchContext {
   manager: TokenManager;
   bearer: BearerHeaders;
   origins: OriginFilter;
+  /** How many replays a request may get: with none, its body need not be kept. */
+  retries: number;
+  /** The mark our request interceptors put on each request they saw (see PassedOurInterceptors). */
+  mark: symbol;
+  /** The token each request that waited for one got (the cold path only). */
+  awaited: WeakMap<object, string>;
 }
+
+/**
+ * The values of a request's mark. Only a request marked by this plugin's interceptors
+ * gets its token at dispatch: the dispatch step rides in the instance's defaults, which
+ * `instance.create()` (and, for the global axios, `axios.create()`) copies into other
+ * instances that have none of our interceptors. An enumerable symbol, so a later
+ * interceptor that copies the config (`{ ...config }`) keeps it.
+ */
+export const PASSED = true;
+/** The request went to an allowed origin without a token, none being ready: its 401 calls for one. */
+export const SENT_WITHOUT_TOKEN = Symbol('sent without a token');
 
 /** A transformRequest function: axios calls it with the final config as `this`. */
 export type DispatchStep = (this: unknown, data: unknown, headers: unknown) => unknown;
@@ -52,13 +69,16 @@ export type DispatchStep = (this: unknown, data: unknown, headers: unknown) => u
  * sent again by hand) loses it when its final URL is not allowed, so a request that
  * carries our token has always been sent to an allowed origin.
  */
-export function createDispatchStep(context: DispatchContext): DispatchStep {
-  const { manager, bearer, origins } = context;
+export function createDispatchStep(context: DispatchContext, { forReplays = false } = {}): DispatchStep {
+  const { manager, bearer, origins, retries, mark, awaited } = context;
   const confineRedirects = createRedirectConfinement(context);
 
   return function attachAtDispatch(this: unknown, data: unknown, headers: unknown): unknown {
-    const config = this as DispatchedConfig | undefined;
+    const config = this as (DispatchedConfig & Record<symbol, unknown>) | undefined;
     if (config === null || typeof config !== 'object' || headers === null || typeof headers !== 'object') return data;
+    // Not a request of this plugin's instance (an instance created from it), or ejected.
+    // Replays are ours by construction (axios' config merge drops the mark).
+    if (!forReplays && config[mark] === undefined) return data;
     const present = authorizationOf(headers, config.method);
     // RFC 6750 §2.1 credentials of the caller's own (a header, or axios' `auth` for Basic) are left alone.
     if (config.auth != null || (present !== undefined && !bearer.isOurs(present))) return data;
@@ -67,14 +87,19 @@ export function createDispatchStep(context: DispatchContext): DispatchStep {
       if (present !== undefined) removeAuthorization(headers, bearer.isOurs);
       return data;
     }
-    // The token the request interceptor made sure of, or a newer one cached since.
-    const token = manager.peek() ?? manager.latest();
-    if (token === undefined) return data;
+    // The cached token, else the one this request waited for (an invalidate() since may
+    // have kept it out of the cache), else the latest issued.
+    const token = manager.peek() ?? awaited.get(config) ?? manager.latest();
+    if (token === undefined) {
+      // An interceptor after ours sent it to an allowed origin before any token was fetched.
+      config[mark] = SENT_WITHOUT_TOKEN;
+      return data;
+    }
     setAuthorization(headers as Record<string, unknown>, bearer.for(token));
-    if (!origins.allowsEverything && config.maxRedirects !== 0) confineRedirects(config);
+    if (!origins.allowsEverything && config.maxRedirects !== 0) confineRedirects(config, headers);
     // What this returns becomes config.data and is what the adapter sends: a copy the app
     // cannot change afterwards, so a replay of config.data sends the bytes first sent.
-    return snapshotBody(data);
+    return retries > 0 ? snapshotBody(data) : data;
   };
 }
 
@@ -88,11 +113,14 @@ export function createDispatchStep(context: DispatchContext): DispatchStep {
  * token is read off that hop's request (see ourHeaderOn), so a 401 from there is not
  * taken for a refusal of our token.
  */
-function createRedirectConfinement({ bearer, origins }: DispatchContext): (config: DispatchedConfig) => void {
+function createRedirectConfinement({ bearer, origins }: DispatchContext): (config: DispatchedConfig, headers: object) => void {
   const confine: ConfiningHook = (options) => {
     if (!origins.allowsUrl(nextHopURL(options))) removeAuthorization(options.headers, bearer.isOurs);
   };
-  return (config) => {
+  return (config, headers) => {
+    // axios 0.27 (plain headers) lets config.beforeRedirect replace the hook that keeps
+    // redirects on the proxy; there, behind a proxy, follow-redirects' own rule applies.
+    if (typeof (headers as { set?: unknown }).set !== 'function' && usesProxy(config)) return;
     const existing = config.beforeRedirect as ConfiningHook | undefined | null;
     if (existing === undefined || existing === null) {
       config.beforeRedirect = confine;
@@ -105,6 +133,14 @@ function createRedirectConfinement({ bearer, origins }: DispatchContext): (confi
       config.beforeRedirect = callerFirst;
     }
   };
+}
+
+/** Whether axios 0.27 would send the request through a proxy: `proxy` set, or one from the environment. */
+function usesProxy(config: DispatchedConfig & { proxy?: unknown }): boolean {
+  if (config.proxy === false) return false;
+  if (config.proxy) return true;
+  const env = process.env;
+  return Boolean(env.http_proxy || env.HTTP_PROXY || env.https_proxy || env.HTTPS_PROXY);
 }
 
 /** The URL of the next hop, from the options follow-redirects prepared for it. */

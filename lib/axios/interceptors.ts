@@ -2,9 +2,9 @@ import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'a
 import { axiosTimeoutError, isAxiosError } from './errors';
 import { BearerHeaders, tokenOf } from './bearer-headers';
 import { CanceledWhileWaiting, TimedOutWhileWaiting, unlessCanceled } from './cancellation';
-import { createDispatchStep, type DispatchedConfig } from './dispatch';
+import { createDispatchStep, PASSED, SENT_WITHOUT_TOKEN, type DispatchedConfig } from './dispatch';
 import type { OriginFilter } from './origins';
-import { redactBearerTokens } from './redaction';
+import { hideRequestsOnSocket, redactBearerTokens } from './redaction';
 import { createReplayClient, ourHeaderOn, replayWhileUnauthorized, type ReplayContext } from './replay';
 import { authorizationOf } from './request-headers';
 import { endsWithDispatchStep, withDispatchStep, withoutDispatchStep } from './transforms';
@@ -36,17 +36,32 @@ interface InterceptorRegistry {
  */
 export function installInterceptors(instance: AxiosInstance, { manager, retries, origins }: InterceptorOptions): () => void {
   const bearer = new BearerHeaders();
-  const attachAtDispatch = createDispatchStep({ manager, bearer, origins });
-  const replayContext: ReplayContext = { manager, bearer, retries, attachAtDispatch, replayClient: createReplayClient(instance) };
+  const mark = Symbol('axios-client-credentials');
+  const awaited = new WeakMap<object, string>();
+  const dispatchContext = { manager, bearer, origins, retries, mark, awaited };
+  const attachAtDispatch = createDispatchStep(dispatchContext);
+  const replayContext: ReplayContext = {
+    manager,
+    bearer,
+    retries,
+    attachAtReplay: createDispatchStep(dispatchContext, { forReplays: true }),
+    replayClient: createReplayClient(instance),
+  };
   const requests = instance.interceptors.request as unknown as InterceptorRegistry;
   const responses = instance.interceptors.response as unknown as InterceptorRegistry;
 
   // The dispatch step rides in the instance's default transforms, which axios copies into
   // every request: nothing to add per request unless one brings transforms of its own.
-  instance.defaults.transformRequest = withDispatchStep(instance.defaults.transformRequest, attachAtDispatch) as never;
+  const keepStepInDefaults = (): void => {
+    instance.defaults.transformRequest = withDispatchStep(instance.defaults.transformRequest, attachAtDispatch) as never;
+  };
+  keepStepInDefaults();
   const ensureDispatchStep = (config: InternalAxiosRequestConfig): InternalAxiosRequestConfig => {
+    (config as unknown as Record<symbol, unknown>)[mark] = PASSED;
     if (!endsWithDispatchStep(config.transformRequest, attachAtDispatch)) {
       config.transformRequest = withDispatchStep(config.transformRequest, attachAtDispatch) as never;
+      // The app added a default transform after ours: put ours last again, once.
+      if (!endsWithDispatchStep(instance.defaults.transformRequest, attachAtDispatch)) keepStepInDefaults();
     }
     return config;
   };
@@ -64,7 +79,10 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     if (manager.peek() !== undefined || !mayWantToken(config)) return config;
     const waitStarted = performance.now();
     return unlessCanceled(() => manager.getToken(), config).then(
-      () => chargeWaitToTimeout(config, performance.now() - waitStarted),
+      (token) => {
+        awaited.set(config, token);
+        return chargeWaitToTimeout(config, performance.now() - waitStarted);
+      },
       (reason: unknown) => {
         // Handed back untouched: axios' dispatch sees the abort and raises its own cancel error.
         if (reason instanceof CanceledWhileWaiting) return config;
@@ -82,8 +100,12 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     return config.auth == null && (present === undefined || bearer.isOurs(present)) && origins.allowsRequest(config);
   };
 
+  const isMarked = (config: unknown): boolean => config != null && (config as Record<symbol, unknown>)[mark] !== undefined;
+
   /** A 401 the caller's validateStatus accepts is still a refused token: drop it. */
   const onResponse = (response: AxiosResponse): AxiosResponse => {
+    if (!isMarked(response.config)) return response;
+    hideRequestsOnSocket(response.request);
     if (response.status === 401) {
       const header = ourHeaderOn(response.config, response.request, bearer);
       if (header !== undefined) manager.invalidate(tokenOf(header));
@@ -93,8 +115,10 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
 
   const onResponseError = (error: unknown): Promise<AxiosResponse> => {
     if (!isAxiosError(error)) return Promise.reject(error);
+    if (isMarked(error.config)) hideRequestsOnSocket(error.request);
     const header = ourHeaderOn(error.config, error.request, bearer);
-    if (header === undefined) {
+    const sentWithoutToken = error.response?.status === 401 && (error.config as Record<symbol, unknown> | undefined)?.[mark] === SENT_WITHOUT_TOKEN;
+    if (header === undefined && !sentWithoutToken) {
       // Not a refusal of our token; should it still carry one (sent again by hand), it must not leave with the error.
       redactBearerTokens(error, bearer.isOurs);
       return Promise.reject(error);

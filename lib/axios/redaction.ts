@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { Agent } from 'node:http';
 import type { AxiosErrorLike } from './errors';
 import { removeAuthorization } from './request-headers';
 
@@ -9,20 +10,28 @@ const MAX_DEPTH = 4;
  * Before an axios error reaches the caller through the plugin, remove the bearer token
  * this library attached (`isOurs` tells it) from its config, and make non-enumerable
  * every property of the error's graph that leads to the transport: sockets, requests
- * (node's, follow-redirects'), agents. A pooled socket points at the last request it
- * carried, and from there at its header block: a deep util.inspect or JSON.stringify of
- * any error would print another request's bearer token or Basic credentials. They are
- * found by what they are (event emitters: streams, sockets, agents), not by a list of
- * property names, which new axios versions outgrow (a symbol on free sockets, say). The
- * response body stays as it is, a stream included; its own transport properties are hidden.
- * Everything stays readable by name; `util.inspect(error, { showHidden: true })` shows it.
+ * (node's, follow-redirects'), agents' socket pools. A pooled socket points at the last
+ * request it carried, and from there at its header block: a deep util.inspect or
+ * JSON.stringify of any error would print another request's bearer token or Basic
+ * credentials. They are found by what they are (event emitters: streams, sockets,
+ * agents), not by a list of property names, which new axios versions outgrow (a symbol
+ * on free sockets, say). The response body stays as it is, a stream included; its own
+ * transport properties are hidden. The config keeps every property enumerable, so that
+ * sending `error.config` again (by hand, or axios-retry) keeps its agents: an agent
+ * there has its socket pools hidden instead. Everything stays readable by name;
+ * `util.inspect(error, { showHidden: true })` shows it.
  */
 export function redactBearerTokens(error: AxiosErrorLike, isOurs: (value: unknown) => boolean): void {
-  removeAuthorization(error.config?.headers, isOurs);
+  const { config } = error;
+  removeAuthorization(config?.headers, isOurs);
   const body = error.response?.data;
   // A body that is not a stream leads to no transport: it is not walked (it may be large).
-  const notWalked = body instanceof EventEmitter ? [] : [body as object];
-  hideTransport(error, 0, new Set<object>(notWalked), body);
+  const seen = new Set<object>(body instanceof EventEmitter ? [] : [body as object]);
+  if (config) {
+    seen.add(config);
+    for (const value of Object.values(config)) if (value instanceof Agent) hideSocketPools(value);
+  }
+  hideTransport(error, 0, seen, body);
 }
 
 function hideTransport(holder: object, depth: number, seen: Set<object>, body: unknown): void {
@@ -38,5 +47,52 @@ function hideTransport(holder: object, depth: number, seen: Set<object>, body: u
     } else {
       hideTransport(value, depth + 1, seen, body);
     }
+  }
+}
+
+/** Node's agents keep their sockets (and the requests waiting for one) in these. */
+const SOCKET_POOLS = ['sockets', 'freeSockets', 'requests'] as const;
+const agentsSeen = new WeakSet<object>();
+
+/** An agent stays usable and visible; what leads from it to sockets does not print. */
+function hideSocketPools(agent: Agent): void {
+  if (agentsSeen.has(agent)) return;
+  agentsSeen.add(agent);
+  hideProperties(agent, SOCKET_POOLS);
+}
+
+const socketsSeen = new WeakSet<object>();
+
+/**
+ * A socket outlives the request it carried: pooled by an agent the whole app shares
+ * (http.globalAgent), it keeps pointing at that request (Node's `_httpMessage` while in
+ * use; newer axios keeps its own symbol to it even when the socket is free). An error of
+ * any other request on that agent, a plain axios call included, would lead a deep
+ * inspection from its agent to the socket and from there to our request's headers.
+ * Called for each response to a request of ours: the socket's request-valued properties
+ * (event emitters) are hidden, once per socket; axios and Node assign them again by
+ * name, which keeps them hidden.
+ */
+export function hideRequestsOnSocket(request: unknown): void {
+  const socket = (request as { socket?: unknown } | null | undefined)?.socket;
+  if (!(socket instanceof EventEmitter) || socketsSeen.has(socket)) return;
+  socketsSeen.add(socket);
+  for (const key of Reflect.ownKeys(socket)) {
+    const descriptor = Object.getOwnPropertyDescriptor(socket, key);
+    if (descriptor?.enumerable && descriptor.configurable && 'value' in descriptor && descriptor.value instanceof EventEmitter) {
+      Object.defineProperty(socket, key, { ...descriptor, enumerable: false });
+    }
+  }
+  // Not there yet, or null while free: hidden ahead, so Node's later assignment stays hidden.
+  for (const key of ['_httpMessage'] as const) {
+    const descriptor = Object.getOwnPropertyDescriptor(socket, key);
+    if (descriptor?.enumerable && descriptor.configurable) Object.defineProperty(socket, key, { ...descriptor, enumerable: false });
+  }
+}
+
+function hideProperties(target: object, keys: readonly string[]): void {
+  for (const key of keys) {
+    const descriptor = Object.getOwnPropertyDescriptor(target, key);
+    if (descriptor?.enumerable && descriptor.configurable) Object.defineProperty(target, key, { ...descriptor, enumerable: false });
   }
 }

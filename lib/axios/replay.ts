@@ -4,6 +4,7 @@ import { tokenOf, type BearerHeaders } from './bearer-headers';
 import { CanceledWhileWaiting, TimedOutWhileWaiting, unlessCanceled } from './cancellation';
 import type { DispatchedConfig, DispatchStep } from './dispatch';
 import { authorizationOf, copyHeaders, removeAuthorization, removeHeader } from './request-headers';
+import { hideRequestsOnSocket } from './redaction';
 import { isReplayableBody } from './replay-body';
 import type { TokenManager } from '../token/manager';
 
@@ -12,7 +13,8 @@ export interface ReplayContext {
   manager: TokenManager;
   bearer: BearerHeaders;
   retries: number;
-  attachAtDispatch: DispatchStep;
+  /** The dispatch step for replays, which never pass our interceptors. */
+  attachAtReplay: DispatchStep;
   /** An interceptor-free instance of the same axios copy as the authorized one. */
   replayClient: () => AxiosInstance;
 }
@@ -38,15 +40,16 @@ export function ourHeaderOn(config: unknown, request: unknown, bearer: BearerHea
  * config, the same bytes) through an interceptor-free sibling instance, so the caller's
  * interceptors see one request and its final outcome however many replays it took.
  */
-export async function replayWhileUnauthorized(context: ReplayContext, error: AxiosErrorLike, header: string): Promise<AxiosResponse> {
+export async function replayWhileUnauthorized(context: ReplayContext, error: AxiosErrorLike, header: string | undefined): Promise<AxiosResponse> {
   const { manager, retries } = context;
   // Our dispatch step made config.data the serialized bytes as they were sent (a copy).
   const body = error.config!.data;
   let failure = error;
+  // Undefined at first for a request that reached an allowed origin before any token was ready.
   let refused: string | undefined = header;
-  for (let replays = 0; refused !== undefined && isUnauthorized(failure) && replays < retries && isReplayableBody(body); replays++) {
+  for (let replays = 0; isUnauthorized(failure) && replays < retries && isReplayableBody(body); replays++) {
     // Only a 401 from the resource means the token was refused (RFC 6750 §3.1).
-    manager.invalidate(tokenOf(refused));
+    if (refused !== undefined) manager.invalidate(tokenOf(refused));
     discardStreamedBody(failure);
     const config = failure.config!;
     try {
@@ -57,11 +60,16 @@ export async function replayWhileUnauthorized(context: ReplayContext, error: Axi
       throw reason;
     }
     try {
-      return await context.replayClient().request(replayOf(context, config, body) as never);
+      const response = await context.replayClient().request(replayOf(context, config, body) as never);
+      hideRequestsOnSocket(response.request);
+      return response;
     } catch (next) {
       if (!isAxiosError(next)) throw next;
+      hideRequestsOnSocket(next.request);
       failure = next;
       refused = ourHeaderOn(next.config, next.request, context.bearer);
+      // The replay did not carry our token where it was answered (a redirect took it off): not ours.
+      if (refused === undefined) break;
     }
   }
   if (refused !== undefined && isUnauthorized(failure)) manager.invalidate(tokenOf(refused));
@@ -69,13 +77,13 @@ export async function replayWhileUnauthorized(context: ReplayContext, error: Axi
 }
 
 /** The same request again: same config and headers, the bytes first sent; the dispatch step attaches the new token. */
-function replayOf({ bearer, attachAtDispatch }: ReplayContext, config: DispatchedConfig, body: unknown): DispatchedConfig {
+function replayOf({ bearer, attachAtReplay }: ReplayContext, config: DispatchedConfig, body: unknown): DispatchedConfig {
   const headers = copyHeaders(config.headers);
   removeAuthorization(headers, bearer.isOurs);
   // Recomputed by the adapter for the body it sends again.
   removeHeader(headers, 'content-length');
   // The body is already serialized: no transform but ours may touch it again.
-  return { ...config, headers, data: body, transformRequest: [attachAtDispatch] };
+  return { ...config, headers, data: body, transformRequest: [attachAtReplay] };
 }
 
 /**

@@ -27,20 +27,31 @@ export function endsWithDispatchStep(transforms: unknown, step: DispatchStep): b
   return last === step || last?.[FUSED_STEP] === step;
 }
 
-/** `transforms` as they were before withDispatchStep. */
+/** `transforms` without `step`, wherever it sits (the app may have added transforms after it). */
 export function withoutDispatchStep(transforms: unknown, step: DispatchStep): unknown {
-  if (!endsWithDispatchStep(transforms, step)) return transforms;
-  const list = transforms as Transform[];
-  const last = list[list.length - 1] as Transform | Fused;
-  return last === step ? list.slice(0, -1) : [...list.slice(0, -1), (last as Fused)[FUSED_TRANSFORM]];
+  if (!Array.isArray(transforms)) return transforms;
+  const list = transforms as Array<Transform | Fused>;
+  if (!list.some((transform) => transform === step || (transform as Partial<Fused>)[FUSED_STEP] === step)) return transforms;
+  return list
+    .filter((transform) => transform !== step)
+    .map((transform) => ((transform as Partial<Fused>)[FUSED_STEP] === step ? (transform as Fused)[FUSED_TRANSFORM] : transform));
 }
 
+/** The fused transform of each (step, transform) pair, made once: a request with transforms of its own reuses it. */
+const fusedByStep = new WeakMap<DispatchStep, WeakMap<Transform, Fused>>();
+
 function fuse(transform: Transform, step: DispatchStep): Fused {
-  // axios calls transforms with the request's config as `this` and (data, headers); keep both.
-  const fused = function (this: unknown, data: unknown, headers: unknown, status?: unknown): unknown {
-    return step.call(this, transform.call(this, data, headers, status), headers);
-  } as Fused;
-  fused[FUSED_STEP] = step;
-  fused[FUSED_TRANSFORM] = transform;
+  let fusedByTransform = fusedByStep.get(step);
+  if (fusedByTransform === undefined) fusedByStep.set(step, (fusedByTransform = new WeakMap()));
+  let fused = fusedByTransform.get(transform);
+  if (fused === undefined) {
+    // axios calls transforms with the request's config as `this` and (data, headers); keep both.
+    fused = function (this: unknown, data: unknown, headers: unknown, status?: unknown): unknown {
+      return step.call(this, transform.call(this, data, headers, status), headers);
+    } as Fused;
+    fused[FUSED_STEP] = step;
+    fused[FUSED_TRANSFORM] = transform;
+    fusedByTransform.set(transform, fused);
+  }
   return fused;
 }

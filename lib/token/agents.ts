@@ -13,8 +13,9 @@ export interface AgentOptions {
 export type TokenAgents = (liveness: Liveness) => AgentOptions;
 
 /**
- * Agents of the token requests' own, unless the backend brings its own (then its agents
- * apply, and a background renewal through them may keep the process alive).
+ * Agents of the token requests' own, for each protocol the backend brings no agent for
+ * (the backend's own apply as they are, and a background renewal through them may keep
+ * the process alive).
  *
  * Never the app's agents: a socket pooled in an agent the app shares (http.globalAgent)
  * points at the last request it carried, so an unrelated error of the app, inspected
@@ -25,19 +26,25 @@ export type TokenAgents = (liveness: Liveness) => AgentOptions;
  * sockets of a Node agent never keep it alive.
  */
 export function createTokenAgents(backendAgents: AgentOptions): TokenAgents {
-  if (backendAgents.httpAgent || backendAgents.httpsAgent) return () => ({});
   const foreground: AgentOptions = { httpAgent: new http.Agent({ keepAlive: true }), httpsAgent: new https.Agent({ keepAlive: true }) };
   const http_ = new (unrefUntilHeld(http.Agent))({ keepAlive: true });
   const https_ = new (unrefUntilHeld(https.Agent))({ keepAlive: true });
   const background: AgentOptions = { httpAgent: http_, httpsAgent: https_ as unknown as https.Agent };
+  // The backend's own agent for a protocol wins; ours serve the protocol it left out.
+  const withBackends = (ours: AgentOptions): AgentOptions => ({
+    ...(backendAgents.httpAgent ? {} : { httpAgent: ours.httpAgent }),
+    ...(backendAgents.httpsAgent ? {} : { httpsAgent: ours.httpsAgent }),
+  });
+  const foregroundOrBackends = withBackends(foreground);
+  const backgroundOrBackends = withBackends(background);
   return (liveness) => {
-    if (liveness.isHeld) return foreground;
+    if (liveness.isHeld) return foregroundOrBackends;
     http_.keepsProcessAlive = https_.keepsProcessAlive = false;
     liveness.whenHeld(() => {
       http_.holdProcess();
       https_.holdProcess();
     });
-    return background;
+    return backgroundOrBackends;
   };
 }
 
