@@ -1,4 +1,5 @@
 import {
+  ClientAssertionError,
   ErrorCode,
   InvalidOptionsError,
   InvalidTokenResponseError,
@@ -15,6 +16,7 @@ describe('the error hierarchy', () => {
     [new InvalidTokenResponseError(200, 'no access_token'), 'InvalidTokenResponseError', 'ERR_OAUTH2_INVALID_TOKEN_RESPONSE'],
     [new TokenRequestError('connect ECONNREFUSED', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })), 'TokenRequestError', 'ERR_OAUTH2_TOKEN_REQUEST_FAILED'],
     [new TokenTimeoutError(10_000), 'TokenTimeoutError', 'ERR_OAUTH2_TOKEN_TIMEOUT'],
+    [new ClientAssertionError('the client assertion file /run/token is empty', { path: '/run/token' }), 'ClientAssertionError', 'ERR_OAUTH2_CLIENT_ASSERTION'],
   ];
 
   it.each(samples)('%s has its name, a stable code, and is an OAuth2Error', (error, name, code) => {

@@ -27,7 +27,7 @@ describe('options are validated at construction', () => {
     ['clientSecret', { ...valid, clientSecret: undefined }, /required; expected a non-empty string/],
     ['clientSecret', { ...valid, clientSecret: 42 }, /required; expected a non-empty string/],
     ['grantType', { ...valid, grantType: 'password' }, /one of 'client_credentials'; got "password"/],
-    ['tokenEndpointAuthMethod', { ...valid, tokenEndpointAuthMethod: 'private_key_jwt' }, /one of 'client_secret_basic', 'client_secret_post'/],
+    ['tokenEndpointAuthMethod', { ...valid, tokenEndpointAuthMethod: 'tls_client_auth' }, /one of 'client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'; got "tls_client_auth"/],
     ['retries', { ...valid, retries: -1 }, /non-negative integer.*got -1/],
     ['retries', { ...valid, retries: 1.5 }, /non-negative integer.*got 1.5/],
     ['retries', { ...valid, retries: '2' }, /non-negative integer.*got "2"/],

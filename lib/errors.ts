@@ -16,6 +16,8 @@ export const ErrorCode = {
   TokenRequestFailed: 'ERR_OAUTH2_TOKEN_REQUEST_FAILED',
   /** The token request did not complete within its timeout. */
   TokenTimeout: 'ERR_OAUTH2_TOKEN_TIMEOUT',
+  /** The client assertion of `clientAssertion` could not be obtained, or could not be signed. */
+  ClientAssertion: 'ERR_OAUTH2_CLIENT_ASSERTION',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -124,6 +126,27 @@ export class TokenTimeoutError extends OAuth2Error {
   constructor(timeout: number) {
     super(ErrorCode.TokenTimeout, `Token request timed out after ${timeout} ms`);
     this.timeout = timeout;
+  }
+}
+
+/**
+ * No client assertion for the token request: the `clientAssertion` function failed or
+ * returned no assertion, the file of `clientAssertionFromFile()` is missing, unreadable
+ * or empty (`path` names it), or signing one failed. Nothing was sent. The assertion and
+ * the key are never part of it; `cause` is the underlying failure (a file system error
+ * reduced to its code and message, or what the `clientAssertion` function threw).
+ */
+export class ClientAssertionError extends OAuth2Error {
+  static {
+    this.prototype.name = 'ClientAssertionError';
+  }
+
+  /** The assertion file, for `clientAssertionFromFile()`. */
+  readonly path?: string;
+
+  constructor(problem: string, options: { path?: string; cause?: unknown } = {}) {
+    super(ErrorCode.ClientAssertion, `No client assertion: ${problem}`, 'cause' in options ? { cause: options.cause } : undefined);
+    if (options.path !== undefined) this.path = options.path;
   }
 }
 

@@ -1,5 +1,13 @@
 export { oauth2, type OAuth2Handle } from './oauth2';
-export type { OAuth2Options, TokenEndpointAuthMethod, GrantType } from './options';
+export type {
+  OAuth2Options,
+  TokenEndpointAuthMethod,
+  GrantType,
+  SigningAlgorithm,
+  PrivateKeyInput,
+  ClientAssertionSource,
+} from './options';
+export { clientAssertionFromFile } from './client-auth/assertion-sources';
 export {
   ErrorCode,
   OAuth2Error,
@@ -8,5 +16,6 @@ export {
   InvalidTokenResponseError,
   TokenRequestError,
   TokenTimeoutError,
+  ClientAssertionError,
   type TokenEndpointErrorFields,
 } from './errors';

@@ -1,8 +1,16 @@
 import type { AxiosInstance, AxiosRequestConfig } from 'axios';
+import type { ClientAssertionSource } from './client-auth/assertion-sources';
+import type { HmacAlgorithm } from './client-auth/client-secret-jwt';
+import { resolveClientAuth, type ResolvedClientAuth, type TokenEndpointAuthMethod } from './client-auth/options';
+import type { AsymmetricAlgorithm, PrivateKeyInput } from './client-auth/private-key-jwt';
 import { InvalidOptionsError } from './errors';
 
-/** How the client authenticates at the token endpoint (RFC 6749 §2.3.1). */
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post';
+export type { TokenEndpointAuthMethod } from './client-auth/options';
+export type { ClientAssertionSource } from './client-auth/assertion-sources';
+export type { PrivateKeyInput } from './client-auth/private-key-jwt';
+
+/** The JWS algorithm of a client assertion: HS* for `client_secret_jwt`, the others for `private_key_jwt`. */
+export type SigningAlgorithm = AsymmetricAlgorithm | HmacAlgorithm;
 
 /** The grant used to obtain tokens (RFC 6749 §4.4). */
 export type GrantType = 'client_credentials';
@@ -17,8 +25,12 @@ export interface OAuth2Options {
   tokenEndpoint: string;
   /** The client identifier (RFC 6749 §2.2). Required. Couper: `client_id`. */
   clientId: string;
-  /** The client password (RFC 6749 §2.3.1). Required. Never logged, never in an error. Couper: `client_secret`. */
-  clientSecret: string;
+  /**
+   * The client password (RFC 6749 §2.3.1). Required with `'client_secret_basic'`,
+   * `'client_secret_post'` and `'client_secret_jwt'` (where it is the HMAC key); refused
+   * with `'private_key_jwt'`. Never logged, never in an error. Couper: `client_secret`.
+   */
+  clientSecret?: string;
   /**
    * Scopes to request (RFC 6749 §3.3): a space-separated string, or an array joined
    * with one space. Omitted from the token request when empty. Default: none.
@@ -29,10 +41,56 @@ export interface OAuth2Options {
   /**
    * How the client authenticates: `'client_secret_basic'` sends an HTTP Basic header
    * (id and secret form-urlencoded first, as RFC 6749 §2.3.1 requires);
-   * `'client_secret_post'` sends both in the form body. Default `'client_secret_basic'`.
+   * `'client_secret_post'` sends both in the form body; `'client_secret_jwt'` and
+   * `'private_key_jwt'` send a fresh JWT client assertion (RFC 7523 §2.2, OpenID Connect
+   * Core §9) signed with `clientSecret` or `privateKey`, or the `clientAssertion` given.
+   * Default `'client_secret_basic'`, or `'private_key_jwt'` when `clientAssertion` is set.
    * Couper: `token_endpoint_auth_method`.
    */
   tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
+  /**
+   * `'private_key_jwt'`: the key that signs each client assertion. A PEM string (PKCS#8
+   * `PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY`, SEC1 `EC PRIVATE KEY`; not encrypted), a
+   * private JWK object, or a private `KeyObject` (`crypto.createPrivateKey({ key, passphrase })`
+   * for an encrypted one). RSA of at least 2048 bits, EC P-256/P-384/P-521, Ed25519.
+   * The server holds the public half (registered JWK or JWKS URL). Never in an error.
+   * @example fs.readFileSync('/etc/okta/private-key.pem', 'utf8')
+   */
+  privateKey?: PrivateKeyInput;
+  /**
+   * JWS `kid` of the assertion, naming the key among those the server has for the client
+   * (Okta requires it once a client has several). Default: the JWK's `kid`, or none.
+   */
+  keyId?: string;
+  /**
+   * JWS `alg` of the assertion. `'private_key_jwt'`: default from the key (RS256 for RSA,
+   * ES256/ES384/ES512 by curve, EdDSA for Ed25519) or the JWK's `alg`; any of RS256 to
+   * PS512 for an RSA key; checked against the key by `oauth2()`. `'client_secret_jwt'`: HS256
+   * (default), HS384 or HS512.
+   */
+  signingAlgorithm?: SigningAlgorithm;
+  /** Seconds between the assertion's `iat` and `exp`: a positive integer, default 60. */
+  assertionLifetime?: number;
+  /**
+   * `aud` of the assertion: `'token-endpoint'` (default: the token endpoint URL, what
+   * Couper, Okta and Entra ID check), `'issuer'` (the `issuer` option, with JWS
+   * `typ: client-authentication+jwt`, per draft-ietf-oauth-rfc7523bis), or any other
+   * string, sent as is.
+   */
+  assertionAudience?: 'token-endpoint' | 'issuer' | (string & {});
+  /**
+   * The authorization server's issuer identifier (RFC 8414), e.g.
+   * `'https://auth.example.com'`. Required with, and only used with,
+   * `assertionAudience: 'issuer'`.
+   */
+  issuer?: string;
+  /**
+   * A client assertion signed elsewhere (a workload identity), sent with
+   * `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer` under
+   * `'private_key_jwt'`: the assertion itself, or a function (sync or async) called for
+   * every token request, such as `clientAssertionFromFile(path)`. Never in an error.
+   */
+  clientAssertion?: ClientAssertionSource;
   /** The grant type. Only `'client_credentials'` for now. Default `'client_credentials'`. Couper: `grant_type`. */
   grantType?: GrantType;
   /**
@@ -72,9 +130,9 @@ export interface OAuth2Options {
 export interface ResolvedOptions {
   tokenEndpoint: string;
   clientId: string;
-  clientSecret: string;
   scope: string;
-  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  /** How the client authenticates; each method with exactly what it needs. */
+  clientAuth: ResolvedClientAuth;
   grantType: GrantType;
   retries: number;
   backend: AxiosInstance | AxiosRequestConfig | undefined;
@@ -84,9 +142,8 @@ export interface ResolvedOptions {
   defaultLifetimeMs: number | undefined;
 }
 
-const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
 const GRANT_TYPES: readonly GrantType[] = ['client_credentials'];
-const RESERVED_PARAMS = new Set(['grant_type', 'scope', 'client_id', 'client_secret']);
+const RESERVED_PARAMS = new Set(['grant_type', 'scope', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type']);
 /** RFC 6749 §3.3: scope-token = 1*NQCHAR, NQCHAR = %x21 / %x23-5B / %x5D-7E. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
@@ -95,12 +152,12 @@ export function resolveOptions(options: OAuth2Options): ResolvedOptions {
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionsError('options', 'expected an object with tokenEndpoint, clientId and clientSecret');
   }
+  const tokenEndpoint = resolveTokenEndpoint(options.tokenEndpoint);
   return {
-    tokenEndpoint: resolveTokenEndpoint(options.tokenEndpoint),
+    tokenEndpoint,
     clientId: requireCredential('clientId', options.clientId),
-    clientSecret: requireCredential('clientSecret', options.clientSecret),
     scope: resolveScope(options.scope),
-    tokenEndpointAuthMethod: oneOf('tokenEndpointAuthMethod', options.tokenEndpointAuthMethod, AUTH_METHODS),
+    clientAuth: resolveClientAuth(options, tokenEndpoint),
     grantType: oneOf('grantType', options.grantType, GRANT_TYPES),
     retries: resolveRetries(options.retries),
     backend: resolveBackend(options.backend),
@@ -133,7 +190,7 @@ function resolveTokenEndpoint(value: unknown): string {
   return url.href;
 }
 
-function requireCredential(name: 'clientId' | 'clientSecret', value: unknown): string {
+function requireCredential(name: 'clientId', value: unknown): string {
   if (typeof value !== 'string' || value === '') {
     throw new InvalidOptionsError(name, 'required; expected a non-empty string');
   }

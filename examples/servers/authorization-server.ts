@@ -1,6 +1,7 @@
 import type http from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { decodeProtectedHeader, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { listenOnLoopback, readBody, sendJson, type Listening } from './listen';
 
 /** One token request as the server received and decoded it. */
@@ -12,6 +13,8 @@ export interface ReceivedTokenRequest {
   params: URLSearchParams;
   /** The client id and secret the server decoded, and from where. */
   credentials?: { clientId: string; clientSecret: string; via: 'basic' | 'post' };
+  /** The client assertion (RFC 7523 §2.2), once the server verified it: the method it proved, its header and claims. */
+  assertion?: { clientId: string; method: 'client_secret_jwt' | 'private_key_jwt'; header: JWTHeaderParameters; claims: JWTPayload };
   /** How it was answered, once it has been: the status, the token issued, or the RFC 6749 §5.2 error. */
   answer?: { status: number; token?: string; expiresIn?: number; error?: string };
 }
@@ -25,10 +28,21 @@ export interface AuthorizationServerOptions {
   delayMs?: number;
 }
 
+/** RFC 7523 §2.2. */
+const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** draft-ietf-oauth-rfc7523bis: the `typ` of an assertion whose audience is the issuer. */
+const CLIENT_AUTHENTICATION_JWT_TYPE = 'client-authentication+jwt';
+const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
+
 /**
  * A small OAuth2 authorization server for the client-credentials grant (RFC 6749 §4.4)
  * on loopback. It decodes client credentials strictly per RFC 6749 §2.3.1 (Basic with
- * form-urlencoded id and secret, or form parameters), counts what it receives, and lets
+ * form-urlencoded id and secret, or form parameters), and verifies JWT client assertions
+ * (RFC 7523 §3: `client_secret_jwt` with the registered secret, `private_key_jwt` with a
+ * public key registered by `registerClientKey`; `iss` = `sub` = client id, `aud` the
+ * token endpoint or the issuer (then `typ: client-authentication+jwt`), `exp` in the
+ * future, `jti` never seen before), counts what it receives, and lets
  * a test or the demo revoke tokens or take over the answer to inject faults. Emits
  * 'answered' with the ReceivedTokenRequest once each answer has been sent.
  */
@@ -44,6 +58,9 @@ export class AuthorizationServer extends EventEmitter {
   delayMs: number;
   #listening: Listening | undefined;
   readonly #clients: Map<string, string>;
+  readonly #clientKeys = new Map<string, KeyObject>();
+  /** `jti`s of the assertions accepted so far (RFC 7523 §3 item 7: no replay). */
+  readonly #seenJtis = new Set<string>();
 
   constructor(options: AuthorizationServerOptions) {
     super();
@@ -59,6 +76,11 @@ export class AuthorizationServer extends EventEmitter {
 
   get tokenEndpoint(): string {
     return `${this.url}/oauth2/token`;
+  }
+
+  /** The issuer identifier (RFC 8414): the server's base URL. */
+  get issuer(): string {
+    return this.url;
   }
 
   async start(): Promise<this> {
@@ -82,6 +104,12 @@ export class AuthorizationServer extends EventEmitter {
 
   registerClient(clientId: string, clientSecret: string): void {
     this.#clients.set(clientId, clientSecret);
+  }
+
+  /** Registers the public key that verifies a client's `private_key_jwt` assertions (a private key is reduced to its public half). */
+  registerClientKey(clientId: string, key: KeyObject | JsonWebKey): void {
+    const keyObject = 'type' in key && typeof key.type === 'string' && typeof (key as KeyObject).export === 'function' ? (key as KeyObject) : createPublicKey({ key: key as JsonWebKey, format: 'jwk' });
+    this.#clientKeys.set(clientId, keyObject.type === 'private' ? createPublicKey(keyObject) : keyObject);
   }
 
   isValid(token: string): boolean {
@@ -120,21 +148,68 @@ export class AuthorizationServer extends EventEmitter {
     if (params.get('grant_type') !== 'client_credentials') {
       return refuse(400, 'unsupported_grant_type');
     }
+    if (params.has('client_assertion') || params.has('client_assertion_type')) {
+      // RFC 6749 §2.3: a client MUST NOT use more than one authentication method per request.
+      if (received.credentials !== undefined || req.headers.authorization !== undefined) {
+        return refuse(400, 'invalid_request', 'more than one client authentication method');
+      }
+      const verified = await this.#verifyClientAssertion(params);
+      if (typeof verified === 'string') return refuse(401, 'invalid_client', verified);
+      received.assertion = verified;
+      return this.#issue(res, params, (issued) => (answer = issued));
+    }
     const { credentials } = received;
     if (credentials === undefined || this.#clients.get(credentials.clientId) !== credentials.clientSecret) {
       // RFC 6749 §5.2: 401 with a challenge when the client used the Authorization header.
       const challenge = credentials?.via === 'basic' ? { 'WWW-Authenticate': 'Basic realm="token"' } : {};
       return refuse(401, 'invalid_client', 'client authentication failed', challenge);
     }
+    this.#issue(res, params, (issued) => (answer = issued));
+  }
+
+  #issue(res: http.ServerResponse, params: URLSearchParams, record: (answer: ReceivedTokenRequest['answer']) => void): void {
     const token = randomBytes(24).toString('base64url');
     this.issued.add(token);
     this.everIssued.push(token);
-    answer = { status: 200, token, expiresIn: this.expiresIn };
+    record({ status: 200, token, expiresIn: this.expiresIn });
     const tokenResponse: Record<string, unknown> = { access_token: token, token_type: 'Bearer' };
     if (this.expiresIn !== undefined) tokenResponse.expires_in = this.expiresIn;
     const scope = params.get('scope');
     if (scope) tokenResponse.scope = scope;
     sendJson(res, 200, tokenResponse, { 'Cache-Control': 'no-store' });
+  }
+
+  /** RFC 7523 §3 checks of a client assertion; returns what it proved, or why it was refused. */
+  async #verifyClientAssertion(params: URLSearchParams): Promise<NonNullable<ReceivedTokenRequest['assertion']> | string> {
+    if (params.get('client_assertion_type') !== JWT_BEARER_ASSERTION_TYPE) return 'unsupported client_assertion_type';
+    const assertion = params.get('client_assertion') ?? '';
+    const clientId = params.get('client_id');
+    if (clientId === null) return 'client_id missing';
+    let header: JWTHeaderParameters;
+    try {
+      header = decodeProtectedHeader(assertion) as JWTHeaderParameters;
+    } catch {
+      return 'client_assertion is not a JWS';
+    }
+    const isHmac = HMAC_ALGORITHMS.includes(header.alg ?? '');
+    const secret = this.#clients.get(clientId);
+    const key = isHmac ? (secret === undefined ? undefined : new TextEncoder().encode(secret)) : this.#clientKeys.get(clientId);
+    if (key === undefined) return 'no key registered for this client and algorithm';
+    try {
+      const { payload, protectedHeader } = await jwtVerify(assertion, key, {
+        algorithms: isHmac ? HMAC_ALGORITHMS : ASYMMETRIC_ALGORITHMS,
+        issuer: clientId,
+        subject: clientId,
+        audience: [this.tokenEndpoint, this.issuer],
+        requiredClaims: ['exp', 'jti'],
+      });
+      if (payload.aud === this.issuer && protectedHeader.typ !== CLIENT_AUTHENTICATION_JWT_TYPE) return `an issuer audience needs typ ${CLIENT_AUTHENTICATION_JWT_TYPE}`;
+      if (this.#seenJtis.has(String(payload.jti))) return 'jti already used';
+      this.#seenJtis.add(String(payload.jti));
+      return { clientId, method: isHmac ? 'client_secret_jwt' : 'private_key_jwt', header: protectedHeader, claims: payload };
+    } catch (error) {
+      return `client_assertion rejected (${(error as { code?: string }).code ?? 'invalid'})`;
+    }
   }
 }
 

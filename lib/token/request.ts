@@ -1,6 +1,6 @@
 import type { AxiosInstance } from 'axios';
 import { backendInstance } from '../axios/backend';
-import { clientAuthentication, credentialEncodings, type ClientAuthentication } from '../client-auth';
+import { assertionEncodings, clientAuthentication, clientAuthSecrets, type ClientAuthentication } from '../client-auth';
 import { TokenRequestError, TokenTimeoutError } from '../errors';
 import type { ResolvedOptions } from '../options';
 import type { Liveness } from './liveness';
@@ -23,9 +23,9 @@ export function createTokenFetcher(options: ResolvedOptions): FetchToken {
   const backend = backendInstance(options.backend);
   const timeout = positiveTimeout(backend.defaults.timeout) ?? DEFAULT_TOKEN_TIMEOUT_MS;
   const agents = createTokenAgents(backend.defaults);
-  const authenticate = clientAuthentication(options.tokenEndpointAuthMethod, options.clientId, options.clientSecret);
-  const scrub = createScrubber(credentialEncodings(options.clientId, options.clientSecret));
-  return (liveness) => requestToken(backend, options, authenticate, { timeout, agents, liveness }, scrub);
+  const authenticate = clientAuthentication(options.clientId, options.clientAuth);
+  const secrets = clientAuthSecrets(options.clientId, options.clientAuth);
+  return (liveness) => requestToken(backend, options, authenticate, { timeout, agents, liveness }, secrets);
 }
 
 interface Transport {
@@ -39,7 +39,7 @@ async function requestToken(
   options: ResolvedOptions,
   authenticate: ClientAuthentication,
   { timeout, agents, liveness }: Transport,
-  scrub: (text: string) => string,
+  secrets: readonly string[],
 ): Promise<IssuedToken> {
   const headers: Record<string, string> = {
     'Content-Type': 'application/x-www-form-urlencoded',
@@ -47,8 +47,12 @@ async function requestToken(
   };
   const body = new URLSearchParams({ grant_type: options.grantType });
   if (options.scope !== '') body.append('scope', options.scope);
-  authenticate(headers, body);
+  // May sign an assertion or read one from elsewhere; a failure (ClientAssertionError) means nothing is sent.
+  await authenticate(headers, body);
   for (const [name, value] of options.extraParams) body.append(name, value);
+  // A client assertion is a credential for as long as it lives: scrubbed like the secret.
+  const assertion = body.get('client_assertion');
+  const scrub = createScrubber(assertion === null ? secrets : [...secrets, ...assertionEncodings(assertion)]);
 
   // The answer is read where axios hands it over (validateStatus sees the status, the
   // last transformResponse the raw text), before the backend's response interceptors:
