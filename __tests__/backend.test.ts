@@ -95,3 +95,24 @@ describe('a backend that shapes its responses, and the agents the token request 
     }
   });
 });
+
+describe('a backend that brings an agent for one protocol only', () => {
+  const servers = useServers();
+
+  it('its http token requests still never use the global agent', async () => {
+    const { default: http } = await import('node:http');
+    const { default: https } = await import('node:https');
+    const httpsAgent = new https.Agent({ keepAlive: true });
+    try {
+      const backend = axios.create({ httpsAgent });
+      const authPool = `${new URL(servers.auth.url).host}:`;
+      const api = servers.newApi();
+      oauth2(api, { ...clientOptions(servers), backend });
+      await api.get('/r');
+      const pooled = [...Object.keys(http.globalAgent.sockets), ...Object.keys(http.globalAgent.freeSockets)].filter((name) => name.startsWith(authPool));
+      expect(pooled).toEqual([]);
+    } finally {
+      httpsAgent.destroy();
+    }
+  });
+});

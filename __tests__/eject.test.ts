@@ -36,3 +36,24 @@ describe('eject()', () => {
     expect(seen).toEqual(['/x']);
   });
 });
+
+describe('eject() and the default transforms', () => {
+  const servers = useServers();
+
+  it('after the app added a default transform behind ours, eject() still stops the token', async () => {
+    const api = servers.newApi();
+    const auth = oauth2(api, clientOptions(servers));
+    await api.get('/with');
+    (api.defaults.transformRequest as Array<(data: unknown) => unknown>).push((data) => data);
+    await api.get('/with-appended');
+    auth.eject();
+    await expect(api.get('/without')).rejects.toMatchObject({ response: { status: 401 } });
+    expect(servers.api.requests.map((r) => [r.url, r.headers.authorization === undefined])).toEqual([
+      ['/with', false],
+      ['/with-appended', false],
+      ['/without', true],
+    ]);
+    // The defaults are the app's again: no function of ours left in them.
+    expect((api.defaults.transformRequest as unknown[]).some((t) => Object.getOwnPropertySymbols(t as object).length > 0)).toBe(false);
+  });
+});

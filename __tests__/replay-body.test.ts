@@ -160,3 +160,15 @@ if (hasFetchAdapter) {
     });
   });
 }
+
+describe('with retries: 0', () => {
+  const servers = useServers();
+
+  it('the body is sent as given, not copied: no replay will need it', async () => {
+    const api = servers.newApi();
+    oauth2(api, { ...clientOptions(servers), retries: 0 });
+    const body = Buffer.from('large upload');
+    const response = await api.post('/upload', body, { headers: { 'Content-Type': 'application/octet-stream' } });
+    expect(response.config.data).toBe(body);
+  });
+});

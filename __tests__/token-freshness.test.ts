@@ -69,3 +69,17 @@ describe('a monotonic clock for lifetimes', () => {
     expect(servers.api.requests[0].headers.authorization).toBe(`Bearer ${token}`);
   });
 });
+
+describe('a request waiting for a token across invalidate()', () => {
+  const servers = useServers({ delayMs: 300 });
+
+  it('is sent with the token it waited for, not with none', async () => {
+    const api = servers.newApi();
+    const auth = oauth2(api, { ...clientOptions(servers), retries: 0 });
+    const waiting = api.get('/waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    auth.invalidate();
+    await expect(waiting).resolves.toMatchObject({ status: 200 });
+    expect(servers.api.requests[0].headers.authorization).toBe(`Bearer ${servers.auth.everIssued[0]}`);
+  });
+});

@@ -80,3 +80,45 @@ describe('transport objects are hidden by what they are, not by their property n
     socket.destroy();
   });
 });
+
+describe('what the redaction leaves usable, and errors the plugin never sees', () => {
+  const servers = useServers();
+
+  it('sending error.config again keeps its own agent', async () => {
+    const { default: http } = await import('node:http');
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      const api = servers.newApi();
+      const auth = oauth2(api, clientOptions(servers));
+      await auth.getToken();
+      servers.api.alwaysUnauthorized = true;
+      const error = (await api.get('/x', { httpAgent: agent }).catch((e: unknown) => e)) as { config: object };
+      servers.api.alwaysUnauthorized = false;
+      expect(Object.keys(error.config)).toContain('httpAgent');
+      const sentAgain = await api.request(error.config);
+      expect(sentAgain.status).toBe(200);
+      expect((sentAgain.config as { httpAgent?: unknown }).httpAgent).toBe(agent);
+      expect(inspect(error, { depth: Infinity })).not.toContain(servers.auth.everIssued[0]);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('an error of a plain axios call, after authorized requests on the global agent, leads to no token', async () => {
+    const { default: axios } = await import('axios');
+    const { Site } = await import('./support/site');
+    const foreign = await new Site(() => false).start();
+    try {
+      const api = servers.newApi();
+      oauth2(api, clientOptions(servers));
+      await api.get('/one');
+      await api.get('/two');
+      // Another origin: its own socket; the global agent still pools the API socket our requests used.
+      const plain = await axios.get(`${foreign.url}/plain-without-plugin`).catch((e: unknown) => e);
+      expect(plain).toMatchObject({ response: { status: 401 } });
+      for (const token of servers.auth.everIssued) expect(inspect(plain, { depth: Infinity })).not.toContain(token);
+    } finally {
+      await foreign.stop();
+    }
+  });
+});
