@@ -78,6 +78,14 @@ export const APPS: readonly AppDefinition[] = [
     prepare: (context) => typecheckAndRunEmitted(context, 'app.cjs'),
   },
   {
+    // The classic resolution (no `exports`): the package's `main` and `types`.
+    name: 'ts-node10',
+    sourceFolder: 'ts-node10',
+    axios: 'latest',
+    needsBuildTools: true,
+    prepare: (context) => typecheckAndRunEmitted(context, 'app.js'),
+  },
+  {
     // Type-checked by tsc (noEmit, as bundler setups do), then run through an esbuild bundle.
     name: 'ts-bundler',
     sourceFolder: 'ts-bundler',
