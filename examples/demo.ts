@@ -3,7 +3,9 @@
  * both embedded on loopback, with a trace of what goes over the wire. Exits by itself:
  * 0 when every claim of the demo held, 1 otherwise.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { inspect } from 'node:util';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import axios, { type AxiosInstance } from 'axios';
 import { oauth2, TokenEndpointError, type OAuth2Options } from '../lib';
 import { AuthorizationServer } from './servers/authorization-server';
@@ -19,6 +21,8 @@ setTimeout(() => {
 const CLIENT = { id: 'demo-client', secret: 'demo-secret-never-printed' };
 /** The characters that break naive Basic encodings (RFC 6749 §2.3.1 form-encodes them first). */
 const AWKWARD_CLIENT = { id: 'reports:eu-west/Zürich', secret: 'pässwörd: +/%&=' };
+/** A client with no secret at all: it signs each token request with its private key (private_key_jwt). */
+const KEY_CLIENT = { id: 'ledger-exporter', keys: generateKeyPairSync('ec', { namedCurve: 'P-256' }), keyId: 'ledger-2024' };
 
 interface Scene {
   auth: AuthorizationServer;
@@ -29,7 +33,8 @@ interface Scene {
 /** An axios instance for the protected API, authorized by the plugin. */
 function connect({ auth, api }: Scene, options: Partial<OAuth2Options> = {}): AxiosInstance {
   const client = axios.create({ baseURL: api.url });
-  oauth2(client, { tokenEndpoint: auth.tokenEndpoint, clientId: CLIENT.id, clientSecret: CLIENT.secret, ...options });
+  const credentials = options.tokenEndpointAuthMethod === 'private_key_jwt' ? {} : { clientSecret: CLIENT.secret };
+  oauth2(client, { tokenEndpoint: auth.tokenEndpoint, clientId: CLIENT.id, ...credentials, ...options });
   return client;
 }
 
@@ -113,6 +118,31 @@ async function awkwardCredentials(scene: Scene): Promise<void> {
   trace.check('token requests', trace.stepTokenRequests, 2);
 }
 
+/** private_key_jwt: no shared secret; each token request carries a fresh assertion the server verifies with the public key. */
+async function privateKeyJwt(scene: Scene): Promise<void> {
+  const { auth, trace } = scene;
+  trace.step('private_key_jwt: the client signs a fresh assertion with its EC key; no secret exists');
+  auth.registerClientKey(KEY_CLIENT.id, KEY_CLIENT.keys.publicKey);
+  trace.note(`the authorization server knows only the public key of ${KEY_CLIENT.id} (kid ${KEY_CLIENT.keyId})`);
+  const pem = KEY_CLIENT.keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const client = connect(scene, { clientId: KEY_CLIENT.id, tokenEndpointAuthMethod: 'private_key_jwt', privateKey: pem, keyId: KEY_CLIENT.keyId });
+  const first = await client.get('/ledger/1');
+  auth.revokeAll();
+  trace.note('the authorization server revokes every token: the next token request signs a new assertion');
+  const second = await client.get('/ledger/2');
+  trace.outcome(`the caller got ${statusCounts([first.status, second.status])}`);
+  const sent = auth.requests.slice(-2).map((request) => ({ request, assertion: request.params.get('client_assertion') ?? '' }));
+  for (const { request, assertion } of sent) {
+    const { alg, kid } = decodeProtectedHeader(assertion);
+    const { iss, sub, aud, jti, iat, exp } = decodeJwt(assertion);
+    trace.outcome(`assertion: alg ${alg}, kid ${kid}, iss = sub = ${iss === sub ? iss : '(differ)'}, aud ${aud}, exp - iat = ${exp! - iat!} s, jti …${String(jti).slice(-6)}; verified: ${request.assertion !== undefined}`);
+  }
+  trace.check('token requests', trace.stepTokenRequests, 2);
+  trace.check('assertions verified by the server', sent.filter(({ request }) => request.assertion?.method === 'private_key_jwt').length, 2);
+  trace.check('a fresh jti per token request', new Set(sent.map(({ assertion }) => decodeJwt(assertion).jti)).size, 2);
+  trace.check('Authorization header on the token requests', sent.some(({ request }) => request.headers.authorization !== undefined), false);
+}
+
 async function main(): Promise<void> {
   const auth = await new AuthorizationServer({
     clients: { [CLIENT.id]: CLIENT.secret, [AWKWARD_CLIENT.id]: AWKWARD_CLIENT.secret },
@@ -134,6 +164,7 @@ async function main(): Promise<void> {
     await revokedDuringBurst(scene, client);
     await wrongSecret(scene);
     await awkwardCredentials(scene);
+    await privateKeyJwt(scene);
     trace.summary([
       ['token requests', auth.requests.length, 'one per token needed, however many calls wait for it'],
       ['API requests', api.requests.length, 'replays included'],

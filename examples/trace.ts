@@ -141,8 +141,8 @@ export class Trace {
       this.#pending.push({
         kind: 'token',
         path: '/oauth2/token',
-        authMethod: received.credentials?.via === 'post' ? 'client_secret_post' : 'client_secret_basic',
-        clientId: received.credentials?.clientId,
+        authMethod: received.assertion?.method ?? (received.credentials?.via === 'post' ? 'client_secret_post' : 'client_secret_basic'),
+        clientId: received.credentials?.clientId ?? received.assertion?.clientId ?? received.params.get('client_id') ?? undefined,
         status: received.answer?.status ?? 0,
         token: received.answer?.token,
         expiresIn: received.answer?.expiresIn,
