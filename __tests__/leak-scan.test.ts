@@ -763,10 +763,16 @@ describe('leak scan: every failure mode, with token and API requests in flight o
     ['API dropping the connection', 'ECONNRESET', () => one(failureOf(client().instance.get('/reset', { httpAgent: appAgent })))],
     ['API dropping the connection mid-body', 'ERR_BAD_RESPONSE', () => one(failureOf(client().instance.get('/reset-mid')))],
     ['API timing out', 'ECONNABORTED', () => one(failureOf(client().instance.get('/hang', { timeout: 100 })))],
-    // "Request body is a stream and the API answers 401" is left out for now: since 9b249c7
-    // the error of such a request leads a deep inspection through error.config.data (the
-    // body stream, piped into follow-redirects' request) to bearer tokens. It comes back
-    // with the fix.
+    // Request body is a stream and the API answers 401.
+    [
+      'stream body answered 401',
+      'ERR_BAD_REQUEST',
+      async () => {
+        api.alwaysUnauthorized = true;
+        const body = Readable.from([Buffer.from('streamed '), Buffer.from('body')]);
+        return [await failureOf(client().instance.post('/r', body, { headers: { 'Content-Type': 'text/plain' }, httpAgent: appAgent }))];
+      },
+    ],
     [
       'streamed response answered 401',
       'ERR_BAD_REQUEST',

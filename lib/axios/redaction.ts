@@ -16,9 +16,10 @@ const MAX_DEPTH = 4;
  * credentials. They are found by what they are (event emitters: streams, sockets,
  * agents), not by a list of property names, which new axios versions outgrow (a symbol
  * on free sockets, say). The response body stays as it is, a stream included; its own
- * transport properties are hidden. The config keeps every property enumerable, so that
- * sending `error.config` again (by hand, or axios-retry) keeps its agents: an agent
- * there has its socket pools hidden instead. Everything stays readable by name;
+ * transport properties are hidden. The config keeps its agents enumerable, so that
+ * sending `error.config` again (by hand, or axios-retry) keeps them: an agent there has
+ * its socket pools hidden instead. A stream body in the config (consumed, and piped into
+ * the request) is hidden. Everything stays readable by name;
  * `util.inspect(error, { showHidden: true })` shows it.
  */
 export function redactBearerTokens(error: AxiosErrorLike, isOurs: (value: unknown) => boolean): void {
@@ -29,7 +30,12 @@ export function redactBearerTokens(error: AxiosErrorLike, isOurs: (value: unknow
   const seen = new Set<object>(body instanceof EventEmitter ? [] : [body as object]);
   if (config) {
     seen.add(config);
-    for (const value of Object.values(config)) if (value instanceof Agent) hideSocketPools(value);
+    for (const [key, value] of Object.entries(config)) {
+      // Agents stay (a config sent again needs them), their socket pools do not print.
+      if (value instanceof Agent) hideSocketPools(value);
+      // A stream body, consumed and of no use to send again, leads to the request it was piped into.
+      else if (value instanceof EventEmitter) hideProperties(config, [key]);
+    }
   }
   hideTransport(error, 0, seen, body);
 }

@@ -4,19 +4,24 @@ import { formEncode } from './form-encode';
 /**
  * The client secret in every form a token endpoint plausibly echoes it back in an error
  * text: as given; percent-encoded (form encoding and encodeURIComponent, upper- and
- * lower-case hex); JSON string escaped (with and without \u escapes of non-ASCII);
- * base64 and base64url of the secret, of `id:secret`, and of the Basic credentials as
- * sent (form-encoded id and secret). Scrubbed from server text before it enters an error.
+ * lower-case hex); JSON string escaped (with and without \u escapes of non-ASCII, in
+ * lower- or upper-case hex); base64 (padded or not) and base64url of the secret, of
+ * `id:secret`, and of the Basic credentials as sent (form-encoded id and secret). Scrubbed from server text before it enters an error.
  * The same list covers the HMAC key of `client_secret_jwt`, which is the secret.
  */
 export function credentialEncodings(clientId: string, clientSecret: string): string[] {
   const percentEncoded = [formEncode(clientSecret), encodeURIComponent(clientSecret)];
   const lowerHex = percentEncoded.map((text) => text.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()));
   const json = JSON.stringify(clientSecret).slice(1, -1);
-  const asciiJson = json.replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const unicodeEscaped = (hex: (code: number) => string): string => json.replace(/[\u0080-\uffff]/g, (char) => `\\u${hex(char.charCodeAt(0))}`);
+  const asciiJson = unicodeEscaped((code) => code.toString(16).padStart(4, '0'));
+  const asciiJsonUpperHex = unicodeEscaped((code) => code.toString(16).toUpperCase().padStart(4, '0'));
+  // Padded and unpadded; the unpadded base64 is a prefix of the padded one, so scrubbing
+  // it also covers the padded form, but both are listed to say what is meant.
   const base64Of = (text: string): string[] => {
     const bytes = Buffer.from(text, 'utf8');
-    return [bytes.toString('base64'), bytes.toString('base64url')];
+    const base64 = bytes.toString('base64');
+    return [base64, base64.replace(/=+$/, ''), bytes.toString('base64url')];
   };
   return [
     clientSecret,
@@ -24,6 +29,7 @@ export function credentialEncodings(clientId: string, clientSecret: string): str
     ...lowerHex,
     json,
     asciiJson,
+    asciiJsonUpperHex,
     ...base64Of(clientSecret),
     ...base64Of(`${clientId}:${clientSecret}`),
     ...base64Of(`${formEncode(clientId)}:${formEncode(clientSecret)}`),
