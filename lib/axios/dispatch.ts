@@ -38,21 +38,15 @@ export interface DispatchContext {
   origins: OriginFilter;
   /** How many replays a request may get: with none, its body need not be kept. */
   retries: number;
-  /** The mark our request interceptors put on each request they saw (see PassedOurInterceptors). */
+  /** The transformRequest array of each request our interceptors saw (see createDispatchStep). */
+  passed: WeakSet<object>;
+  /** Where the dispatch step notes a request it sent without a token (see SENT_WITHOUT_TOKEN). */
   mark: symbol;
   /** The token each request that waited for one got (the cold path only). */
   awaited: WeakMap<object, string>;
 }
 
-/**
- * The values of a request's mark. Only a request marked by this plugin's interceptors
- * gets its token at dispatch: the dispatch step rides in the instance's defaults, which
- * `instance.create()` (and, for the global axios, `axios.create()`) copies into other
- * instances that have none of our interceptors. An enumerable symbol, so a later
- * interceptor that copies the config (`{ ...config }`) keeps it.
- */
-export const PASSED = true;
-/** The request went to an allowed origin without a token, none being ready: its 401 calls for one. */
+/** A request's mark: it went to an allowed origin without a token, none being ready; its 401 calls for one. */
 export const SENT_WITHOUT_TOKEN = Symbol('sent without a token');
 
 /** A transformRequest function: axios calls it with the final config as `this`. */
@@ -70,15 +64,19 @@ export type DispatchStep = (this: unknown, data: unknown, headers: unknown) => u
  * carries our token has always been sent to an allowed origin.
  */
 export function createDispatchStep(context: DispatchContext, { forReplays = false } = {}): DispatchStep {
-  const { manager, bearer, origins, retries, mark, awaited } = context;
+  const { manager, bearer, origins, retries, mark, awaited, passed } = context;
   const confineRedirects = createRedirectConfinement(context);
 
   return function attachAtDispatch(this: unknown, data: unknown, headers: unknown): unknown {
     const config = this as (DispatchedConfig & Record<symbol, unknown>) | undefined;
     if (config === null || typeof config !== 'object' || headers === null || typeof headers !== 'object') return data;
-    // Not a request of this plugin's instance (an instance created from it), or ejected.
-    // Replays are ours by construction (axios' config merge drops the mark).
-    if (!forReplays && config[mark] === undefined) return data;
+    // Only a request that passed our interceptors: the step rides in the instance's
+    // defaults, which `instance.create()` (and, for the global axios, `axios.create()`)
+    // copies into instances that have none of our interceptors. A request is told by its
+    // transformRequest array, which axios makes for each request and which a later
+    // interceptor's `{ ...config }` copy keeps (a property on the config would cost an
+    // allocation per request). Replays are ours by construction.
+    if (!forReplays && !passed.has(config.transformRequest as object)) return data;
     const present = authorizationOf(headers, config.method);
     // RFC 6750 §2.1 credentials of the caller's own (a header, or axios' `auth` for Basic) are left alone.
     if (config.auth != null || (present !== undefined && !bearer.isOurs(present))) return data;

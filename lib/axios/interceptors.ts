@@ -2,7 +2,7 @@ import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'a
 import { axiosTimeoutError, isAxiosError } from './errors';
 import { BearerHeaders, tokenOf } from './bearer-headers';
 import { CanceledWhileWaiting, TimedOutWhileWaiting, unlessCanceled } from './cancellation';
-import { createDispatchStep, PASSED, SENT_WITHOUT_TOKEN, type DispatchedConfig } from './dispatch';
+import { createDispatchStep, SENT_WITHOUT_TOKEN, type DispatchedConfig } from './dispatch';
 import type { OriginFilter } from './origins';
 import { hideRequestsOnSocket, redactBearerTokens } from './redaction';
 import { createReplayClient, ourHeaderOn, replayWhileUnauthorized, type ReplayContext } from './replay';
@@ -38,7 +38,8 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
   const bearer = new BearerHeaders();
   const mark = Symbol('axios-client-credentials');
   const awaited = new WeakMap<object, string>();
-  const dispatchContext = { manager, bearer, origins, retries, mark, awaited };
+  const passed = new WeakSet<object>();
+  const dispatchContext = { manager, bearer, origins, retries, mark, awaited, passed };
   const attachAtDispatch = createDispatchStep(dispatchContext);
   const replayContext: ReplayContext = {
     manager,
@@ -57,12 +58,12 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
   };
   keepStepInDefaults();
   const ensureDispatchStep = (config: InternalAxiosRequestConfig): InternalAxiosRequestConfig => {
-    (config as unknown as Record<symbol, unknown>)[mark] = PASSED;
     if (!endsWithDispatchStep(config.transformRequest, attachAtDispatch)) {
       config.transformRequest = withDispatchStep(config.transformRequest, attachAtDispatch) as never;
       // The app added a default transform after ours: put ours last again, once.
       if (!endsWithDispatchStep(instance.defaults.transformRequest, attachAtDispatch)) keepStepInDefaults();
     }
+    passed.add(config.transformRequest as object);
     return config;
   };
 
@@ -100,7 +101,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     return config.auth == null && (present === undefined || bearer.isOurs(present)) && origins.allowsRequest(config);
   };
 
-  const isMarked = (config: unknown): boolean => config != null && (config as Record<symbol, unknown>)[mark] !== undefined;
+  const isMarked = (config: unknown): boolean => config != null && passed.has((config as DispatchedConfig).transformRequest as object);
 
   /** A 401 the caller's validateStatus accepts is still a refused token: drop it. */
   const onResponse = (response: AxiosResponse): AxiosResponse => {
