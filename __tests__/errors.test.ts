@@ -1,6 +1,7 @@
 import {
   ClientAssertionError,
   ErrorCode,
+  GrantAssertionError,
   InvalidOptionsError,
   InvalidTokenResponseError,
   OAuth2Error,
@@ -17,6 +18,7 @@ describe('the error hierarchy', () => {
     [new TokenRequestError('connect ECONNREFUSED', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })), 'TokenRequestError', 'ERR_OAUTH2_TOKEN_REQUEST_FAILED'],
     [new TokenTimeoutError(10_000), 'TokenTimeoutError', 'ERR_OAUTH2_TOKEN_TIMEOUT'],
     [new ClientAssertionError('the client assertion file /run/token is empty', { path: '/run/token' }), 'ClientAssertionError', 'ERR_OAUTH2_CLIENT_ASSERTION'],
+    [new GrantAssertionError('the assertion function failed', { cause: new Error('idp down') }), 'GrantAssertionError', 'ERR_OAUTH2_GRANT_ASSERTION'],
   ];
 
   it.each(samples)('%s has its name, a stable code, and is an OAuth2Error', (error, name, code) => {

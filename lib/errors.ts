@@ -18,6 +18,8 @@ export const ErrorCode = {
   TokenTimeout: 'ERR_OAUTH2_TOKEN_TIMEOUT',
   /** The client assertion of `clientAssertion` could not be obtained, or could not be signed. */
   ClientAssertion: 'ERR_OAUTH2_CLIENT_ASSERTION',
+  /** The `assertion` function of the jwt-bearer grant failed or returned no assertion. */
+  GrantAssertion: 'ERR_OAUTH2_GRANT_ASSERTION',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -147,6 +149,21 @@ export class ClientAssertionError extends OAuth2Error {
   constructor(problem: string, options: { path?: string; cause?: unknown } = {}) {
     super(ErrorCode.ClientAssertion, `No client assertion: ${problem}`, 'cause' in options ? { cause: options.cause } : undefined);
     if (options.path !== undefined) this.path = options.path;
+  }
+}
+
+/**
+ * No assertion for the jwt-bearer grant (RFC 7523 §2.1): the `assertion` function threw
+ * or returned no string. Nothing was sent; the next token request asks again. The
+ * assertion is never part of it; `cause` is what the function threw.
+ */
+export class GrantAssertionError extends OAuth2Error {
+  static {
+    this.prototype.name = 'GrantAssertionError';
+  }
+
+  constructor(problem: string, options: { cause?: unknown } = {}) {
+    super(ErrorCode.GrantAssertion, `No assertion for the jwt-bearer grant: ${problem}`, 'cause' in options ? { cause: options.cause } : undefined);
   }
 }
 

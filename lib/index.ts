@@ -3,6 +3,7 @@ export type {
   OAuth2Options,
   TokenEndpointAuthMethod,
   GrantType,
+  AssertionSource,
   SigningAlgorithm,
   PrivateKeyInput,
   ClientAssertionSource,
@@ -17,5 +18,6 @@ export {
   TokenRequestError,
   TokenTimeoutError,
   ClientAssertionError,
+  GrantAssertionError,
   type TokenEndpointErrorFields,
 } from './errors';

@@ -4,16 +4,15 @@ import type { HmacAlgorithm } from './client-auth/client-secret-jwt';
 import { resolveClientAuth, type ResolvedClientAuth, type TokenEndpointAuthMethod } from './client-auth/options';
 import type { AsymmetricAlgorithm, PrivateKeyInput } from './client-auth/private-key-jwt';
 import { InvalidOptionsError } from './errors';
+import { JWT_BEARER, resolveGrant, type AssertionSource, type GrantType, type ResolvedGrant } from './grants';
 
 export type { TokenEndpointAuthMethod } from './client-auth/options';
 export type { ClientAssertionSource } from './client-auth/assertion-sources';
 export type { PrivateKeyInput } from './client-auth/private-key-jwt';
+export type { GrantType, AssertionSource } from './grants';
 
 /** The JWS algorithm of a client assertion: HS* for `client_secret_jwt`, the others for `private_key_jwt`. */
 export type SigningAlgorithm = AsymmetricAlgorithm | HmacAlgorithm;
-
-/** The grant used to obtain tokens (RFC 6749 §4.4). */
-export type GrantType = 'client_credentials';
 
 /** Options of `oauth2(instance, options)`. Each maps to an attribute of Couper's `oauth2` block. */
 export interface OAuth2Options {
@@ -23,8 +22,12 @@ export interface OAuth2Options {
    * @example 'https://auth.example.com/oauth2/token'
    */
   tokenEndpoint: string;
-  /** The client identifier (RFC 6749 §2.2). Required. Couper: `client_id`. */
-  clientId: string;
+  /**
+   * The client identifier (RFC 6749 §2.2). Required, except with the jwt-bearer grant
+   * without client authentication (RFC 7523 §3.1), where it is sent as `client_id` in the
+   * body when given. Couper: `client_id`.
+   */
+  clientId?: string;
   /**
    * The client password (RFC 6749 §2.3.1). Required with `'client_secret_basic'`,
    * `'client_secret_post'` and `'client_secret_jwt'` (where it is the HMAC key); refused
@@ -44,8 +47,10 @@ export interface OAuth2Options {
    * `'client_secret_post'` sends both in the form body; `'client_secret_jwt'` and
    * `'private_key_jwt'` send a fresh JWT client assertion (RFC 7523 §2.2, OpenID Connect
    * Core §9) signed with `clientSecret` or `privateKey`, or the `clientAssertion` given.
-   * Default `'client_secret_basic'`, or `'private_key_jwt'` when `clientAssertion` is set.
-   * Couper: `token_endpoint_auth_method`.
+   * `'none'`: no client authentication, only with the jwt-bearer grant (RFC 7523 §3.1).
+   * Default `'client_secret_basic'`, or `'private_key_jwt'` when `clientAssertion` is set,
+   * or `'none'` with the jwt-bearer grant when no `clientSecret`, `privateKey` or
+   * `clientAssertion` is given. Couper: `token_endpoint_auth_method`.
    */
   tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
   /**
@@ -91,8 +96,39 @@ export interface OAuth2Options {
    * every token request, such as `clientAssertionFromFile(path)`. Never in an error.
    */
   clientAssertion?: ClientAssertionSource;
-  /** The grant type. Only `'client_credentials'` for now. Default `'client_credentials'`. Couper: `grant_type`. */
+  /**
+   * The grant: `'client_credentials'` (RFC 6749 §4.4, the client acts for itself),
+   * `'password'` (RFC 6749 §4.3, with `username` and `password`), or
+   * `'urn:ietf:params:oauth:grant-type:jwt-bearer'` (RFC 7523 §2.1, with `assertion`).
+   * `scope` and `extraParams` are sent with each. Default `'client_credentials'`.
+   * Couper: `grant_type`.
+   * @example 'urn:ietf:params:oauth:grant-type:jwt-bearer'
+   */
   grantType?: GrantType;
+  /**
+   * `grantType: 'password'` (RFC 6749 §4.3.2): the resource owner's username, sent as the
+   * `username` form parameter. A non-empty string; required with, and only used with,
+   * that grant. Default: none. Couper: `username`.
+   * @example 'jdoe@example.com'
+   */
+  username?: string;
+  /**
+   * `grantType: 'password'` (RFC 6749 §4.3.2): the resource owner's password, sent as the
+   * `password` form parameter. A non-empty string; required with, and only used with,
+   * that grant (the client's own secret is `clientSecret`). Default: none. Scrubbed from
+   * server text like the client secret; never in an error. Couper: `password`.
+   * @example process.env.SERVICE_ACCOUNT_PASSWORD
+   */
+  password?: string;
+  /**
+   * `grantType: 'urn:ietf:params:oauth:grant-type:jwt-bearer'` (RFC 7523 §2.1): the JWT
+   * sent as the `assertion` form parameter. A non-empty string, or a function (sync or
+   * async) called for every token request, so each request gets a fresh JWT. Required
+   * with, and only used with, that grant. Default: none. Never in an error.
+   * Couper: `assertion`.
+   * @example async () => signServiceAccountJwt({ aud: tokenEndpoint })
+   */
+  assertion?: AssertionSource;
   /**
    * How many times a request answered 401 by the resource is replayed, each time with
    * a freshly fetched token. `0` disables replay. A non-negative integer; default `1`.
@@ -116,7 +152,8 @@ export interface OAuth2Options {
   /**
    * Extra form parameters for the token request, such as `audience` or RFC 8707
    * `resource` (an array sends the parameter once per value). They cannot replace
-   * `grant_type`, `scope`, `client_id` or `client_secret`. Default: none.
+   * `grant_type`, `scope`, `client_id`, `client_secret`, `client_assertion`,
+   * `client_assertion_type`, `username`, `password` or `assertion`. Default: none.
    */
   extraParams?: Readonly<Record<string, string | readonly string[]>>;
   /**
@@ -129,11 +166,13 @@ export interface OAuth2Options {
 /** Options after validation, with defaults applied. */
 export interface ResolvedOptions {
   tokenEndpoint: string;
-  clientId: string;
+  /** Undefined only with the jwt-bearer grant and no client authentication. */
+  clientId: string | undefined;
   scope: string;
   /** How the client authenticates; each method with exactly what it needs. */
   clientAuth: ResolvedClientAuth;
-  grantType: GrantType;
+  /** The grant; each with exactly what it sends. */
+  grant: ResolvedGrant;
   retries: number;
   backend: AxiosInstance | AxiosRequestConfig | undefined;
   /** Normalized origins, or `'*'` for all; `undefined` means "derive from the instance". */
@@ -142,8 +181,8 @@ export interface ResolvedOptions {
   defaultLifetimeMs: number | undefined;
 }
 
-const GRANT_TYPES: readonly GrantType[] = ['client_credentials'];
-const RESERVED_PARAMS = new Set(['grant_type', 'scope', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type']);
+/** Set by the library: by the token request, the client authentication methods and the grants. */
+const RESERVED_PARAMS = new Set(['grant_type', 'scope', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'username', 'password', 'assertion']);
 /** RFC 6749 §3.3: scope-token = 1*NQCHAR, NQCHAR = %x21 / %x23-5B / %x5D-7E. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
@@ -153,12 +192,20 @@ export function resolveOptions(options: OAuth2Options): ResolvedOptions {
     throw new InvalidOptionsError('options', 'expected an object with tokenEndpoint, clientId and clientSecret');
   }
   const tokenEndpoint = resolveTokenEndpoint(options.tokenEndpoint);
+  const grant = resolveGrant(options);
+  // RFC 7523 §3.1: the jwt-bearer grant may go without client authentication, and then without a client id.
+  const allowsNoClientAuth = grant.type === JWT_BEARER;
+  const clientId = allowsNoClientAuth && options.clientId === undefined ? undefined : requireCredential('clientId', options.clientId);
+  const clientAuth = resolveClientAuth(options, tokenEndpoint, { grantType: grant.type, allowsNoClientAuth });
+  if (clientId === undefined && clientAuth.method !== 'none') {
+    throw new InvalidOptionsError('clientId', `required with tokenEndpointAuthMethod '${clientAuth.method}'; expected a non-empty string`);
+  }
   return {
     tokenEndpoint,
-    clientId: requireCredential('clientId', options.clientId),
+    clientId,
     scope: resolveScope(options.scope),
-    clientAuth: resolveClientAuth(options, tokenEndpoint),
-    grantType: oneOf('grantType', options.grantType, GRANT_TYPES),
+    clientAuth,
+    grant,
     retries: resolveRetries(options.retries),
     backend: resolveBackend(options.backend),
     origins: resolveOrigins(options.origins),
@@ -216,14 +263,6 @@ function resolveScope(value: unknown): string {
     }
   }
   return tokens.join(' ');
-}
-
-function oneOf<T extends string>(name: string, value: unknown, accepted: readonly T[]): T {
-  if (value === undefined) return accepted[0];
-  if (!accepted.includes(value as T)) {
-    throw new InvalidOptionsError(name, `expected one of ${accepted.map((a) => `'${a}'`).join(', ')}; got ${describe(value)}`);
-  }
-  return value as T;
 }
 
 function resolveRetries(value: unknown): number {

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { createPublicKey, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { decodeProtectedHeader, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { listenOnLoopback, readBody, sendJson, type Listening } from './listen';
 
 /** One token request as the server received and decoded it. */
@@ -15,6 +15,12 @@ export interface ReceivedTokenRequest {
   credentials?: { clientId: string; clientSecret: string; via: 'basic' | 'post' };
   /** The client assertion (RFC 7523 §2.2), once the server verified it: the method it proved, its header and claims. */
   assertion?: { clientId: string; method: 'client_secret_jwt' | 'private_key_jwt'; header: JWTHeaderParameters; claims: JWTPayload };
+  /**
+   * The grant, once the server accepted it: its type, the user of a password grant, the
+   * verified claims of a jwt-bearer assertion (RFC 7523 §3), and whether the client
+   * authenticated (a jwt-bearer request may come without client authentication).
+   */
+  grant?: { type: string; username?: string; claims?: JWTPayload; clientAuthenticated: boolean };
   /** How it was answered, once it has been: the status, the token issued, or the RFC 6749 §5.2 error. */
   answer?: { status: number; token?: string; expiresIn?: number; error?: string };
 }
@@ -22,6 +28,8 @@ export interface ReceivedTokenRequest {
 export interface AuthorizationServerOptions {
   /** Registered clients: id → secret. */
   clients: Record<string, string>;
+  /** Resource owners for the password grant (RFC 6749 §4.3): username → password. Default none. */
+  users?: Record<string, string>;
   /** `expires_in` of issued tokens in seconds; `undefined` omits it. Default 3600. */
   expiresIn?: number;
   /** Delay before answering, in ms. Default 0. */
@@ -34,10 +42,16 @@ const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:j
 const CLIENT_AUTHENTICATION_JWT_TYPE = 'client-authentication+jwt';
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
+const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const GRANT_TYPES = ['client_credentials', 'password', JWT_BEARER_GRANT];
 
 /**
- * A small OAuth2 authorization server for the client-credentials grant (RFC 6749 §4.4)
- * on loopback. It decodes client credentials strictly per RFC 6749 §2.3.1 (Basic with
+ * A small OAuth2 authorization server on loopback for the client-credentials grant (RFC
+ * 6749 §4.4), the password grant (§4.3, users registered by `registerUser`; a wrong
+ * password is `invalid_grant`) and the jwt-bearer grant (RFC 7523 §2.1: the assertion
+ * verified with the key of its issuer, registered by `registerAssertionIssuer`; `aud` the
+ * token endpoint or the issuer, `exp` in the future, a `jti` never seen before when it has
+ * one; client authentication optional, RFC 7523 §3.1). It decodes client credentials strictly per RFC 6749 §2.3.1 (Basic with
  * form-urlencoded id and secret, or form parameters), and verifies JWT client assertions
  * (RFC 7523 §3: `client_secret_jwt` with the registered secret, `private_key_jwt` with a
  * public key registered by `registerClientKey`; `iss` = `sub` = client id, `aud` the
@@ -59,12 +73,18 @@ export class AuthorizationServer extends EventEmitter {
   #listening: Listening | undefined;
   readonly #clients: Map<string, string>;
   readonly #clientKeys = new Map<string, KeyObject>();
+  readonly #users: Map<string, string>;
+  /** Issuers trusted for jwt-bearer grant assertions: `iss` → public key. */
+  readonly #assertionIssuers = new Map<string, KeyObject>();
+  /** `jti`s of the grant assertions accepted so far. */
+  readonly #seenGrantJtis = new Set<string>();
   /** `jti`s of the assertions accepted so far (RFC 7523 §3 item 7: no replay). */
   readonly #seenJtis = new Set<string>();
 
   constructor(options: AuthorizationServerOptions) {
     super();
     this.#clients = new Map(Object.entries(options.clients));
+    this.#users = new Map(Object.entries(options.users ?? {}));
     this.expiresIn = 'expiresIn' in options ? options.expiresIn : 3600;
     this.delayMs = options.delayMs ?? 0;
   }
@@ -108,8 +128,17 @@ export class AuthorizationServer extends EventEmitter {
 
   /** Registers the public key that verifies a client's `private_key_jwt` assertions (a private key is reduced to its public half). */
   registerClientKey(clientId: string, key: KeyObject | JsonWebKey): void {
-    const keyObject = 'type' in key && typeof key.type === 'string' && typeof (key as KeyObject).export === 'function' ? (key as KeyObject) : createPublicKey({ key: key as JsonWebKey, format: 'jwk' });
-    this.#clientKeys.set(clientId, keyObject.type === 'private' ? createPublicKey(keyObject) : keyObject);
+    this.#clientKeys.set(clientId, toPublicKey(key));
+  }
+
+  /** Registers a resource owner for the password grant. */
+  registerUser(username: string, password: string): void {
+    this.#users.set(username, password);
+  }
+
+  /** Trusts `issuer` for jwt-bearer grant assertions, verified with `key` (a private key is reduced to its public half). */
+  registerAssertionIssuer(issuer: string, key: KeyObject | JsonWebKey): void {
+    this.#assertionIssuers.set(issuer, toPublicKey(key));
   }
 
   isValid(token: string): boolean {
@@ -145,9 +174,11 @@ export class AuthorizationServer extends EventEmitter {
     if (req.method !== 'POST' || req.url !== '/oauth2/token') {
       return refuse(404, 'invalid_request', 'not found');
     }
-    if (params.get('grant_type') !== 'client_credentials') {
+    const grantType = params.get('grant_type') ?? '';
+    if (!GRANT_TYPES.includes(grantType)) {
       return refuse(400, 'unsupported_grant_type');
     }
+    let clientAuthenticated = true;
     if (params.has('client_assertion') || params.has('client_assertion_type')) {
       // RFC 6749 §2.3: a client MUST NOT use more than one authentication method per request.
       if (received.credentials !== undefined || req.headers.authorization !== undefined) {
@@ -156,13 +187,31 @@ export class AuthorizationServer extends EventEmitter {
       const verified = await this.#verifyClientAssertion(params);
       if (typeof verified === 'string') return refuse(401, 'invalid_client', verified);
       received.assertion = verified;
-      return this.#issue(res, params, (issued) => (answer = issued));
+    } else if (received.credentials === undefined && grantType === JWT_BEARER_GRANT && !params.has('client_secret')) {
+      // RFC 7523 §3.1: client authentication is optional with the jwt-bearer grant.
+      clientAuthenticated = false;
+    } else {
+      const { credentials } = received;
+      if (credentials === undefined || this.#clients.get(credentials.clientId) !== credentials.clientSecret) {
+        // RFC 6749 §5.2: 401 with a challenge when the client used the Authorization header.
+        const challenge = credentials?.via === 'basic' ? { 'WWW-Authenticate': 'Basic realm="token"' } : {};
+        return refuse(401, 'invalid_client', 'client authentication failed', challenge);
+      }
     }
-    const { credentials } = received;
-    if (credentials === undefined || this.#clients.get(credentials.clientId) !== credentials.clientSecret) {
-      // RFC 6749 §5.2: 401 with a challenge when the client used the Authorization header.
-      const challenge = credentials?.via === 'basic' ? { 'WWW-Authenticate': 'Basic realm="token"' } : {};
-      return refuse(401, 'invalid_client', 'client authentication failed', challenge);
+    if (grantType === 'password') {
+      const username = params.get('username');
+      const password = params.get('password');
+      if (username === null || password === null) return refuse(400, 'invalid_request', 'username and password are required');
+      // RFC 6749 §5.2: invalid resource owner credentials are invalid_grant.
+      if (!this.#users.has(username) || this.#users.get(username) !== password) return refuse(400, 'invalid_grant', 'invalid resource owner credentials');
+      received.grant = { type: grantType, username, clientAuthenticated };
+    } else if (grantType === JWT_BEARER_GRANT) {
+      const verified = await this.#verifyGrantAssertion(params.get('assertion'));
+      // RFC 7523 §3.1: an assertion that is not valid is invalid_grant.
+      if (typeof verified === 'string') return refuse(400, 'invalid_grant', verified);
+      received.grant = { type: grantType, claims: verified, clientAuthenticated };
+    } else {
+      received.grant = { type: grantType, clientAuthenticated };
     }
     this.#issue(res, params, (issued) => (answer = issued));
   }
@@ -177,6 +226,34 @@ export class AuthorizationServer extends EventEmitter {
     const scope = params.get('scope');
     if (scope) tokenResponse.scope = scope;
     sendJson(res, 200, tokenResponse, { 'Cache-Control': 'no-store' });
+  }
+
+  /** RFC 7523 §3 checks of a jwt-bearer grant assertion; returns its claims, or why it was refused. */
+  async #verifyGrantAssertion(assertion: string | null): Promise<JWTPayload | string> {
+    if (assertion === null || assertion === '') return 'assertion missing';
+    let issuer: unknown;
+    try {
+      issuer = decodeJwt(assertion).iss;
+    } catch {
+      return 'assertion is not a JWT';
+    }
+    const key = typeof issuer === 'string' ? this.#assertionIssuers.get(issuer) : undefined;
+    if (key === undefined) return 'assertion issuer not trusted';
+    try {
+      const { payload } = await jwtVerify(assertion, key, {
+        algorithms: ASYMMETRIC_ALGORITHMS,
+        issuer: issuer as string,
+        audience: [this.tokenEndpoint, this.issuer],
+        requiredClaims: ['exp', 'sub'],
+      });
+      if (payload.jti !== undefined) {
+        if (this.#seenGrantJtis.has(String(payload.jti))) return 'assertion jti already used';
+        this.#seenGrantJtis.add(String(payload.jti));
+      }
+      return payload;
+    } catch (error) {
+      return `assertion rejected (${(error as { code?: string }).code ?? 'invalid'})`;
+    }
   }
 
   /** RFC 7523 §3 checks of a client assertion; returns what it proved, or why it was refused. */
@@ -211,6 +288,12 @@ export class AuthorizationServer extends EventEmitter {
       return `client_assertion rejected (${(error as { code?: string }).code ?? 'invalid'})`;
     }
   }
+}
+
+/** The public key of a KeyObject (public or private) or a JWK. */
+function toPublicKey(key: KeyObject | JsonWebKey): KeyObject {
+  const keyObject = 'type' in key && typeof key.type === 'string' && typeof (key as KeyObject).export === 'function' ? (key as KeyObject) : createPublicKey({ key: key as JsonWebKey, format: 'jwk' });
+  return keyObject.type === 'private' ? createPublicKey(keyObject) : keyObject;
 }
 
 /**

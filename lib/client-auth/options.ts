@@ -6,17 +6,29 @@ import { CLIENT_AUTHENTICATION_JWT_TYPE, type AssertionSettings } from './jwt-as
 import { readPrivateKey, signingAlgorithmFor, type SigningKey } from './private-key-jwt';
 import { privateKeyEncodings } from './secrets';
 
-/** How the client authenticates at the token endpoint (RFC 6749 §2.3.1, RFC 7523 §2.2, OpenID Connect Core §9). */
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt';
+/**
+ * How the client authenticates at the token endpoint (RFC 6749 §2.3.1, RFC 7523 §2.2,
+ * OpenID Connect Core §9), or `'none'` (RFC 7591 §2), only with the jwt-bearer grant.
+ */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'none';
 
 /** The client authentication of a handle, checked: one shape per method. */
 export type ResolvedClientAuth =
   | { method: 'client_secret_basic' | 'client_secret_post'; clientSecret: string }
   | { method: 'client_secret_jwt'; clientSecret: string; assertion: AssertionSettings }
   | { method: 'private_key_jwt'; privateKey: SigningKey; assertion: AssertionSettings; keyEncodings: readonly string[] }
-  | { method: 'private_key_jwt'; clientAssertion: ClientAssertionSource };
+  | { method: 'private_key_jwt'; clientAssertion: ClientAssertionSource }
+  | { method: 'none' };
 
-const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'];
+/** What client authentication the grant allows. */
+export interface GrantContext {
+  /** The grant type, for messages. */
+  grantType: string;
+  /** Whether the grant works without client authentication (RFC 7523 §3.1: the jwt-bearer grant). */
+  allowsNoClientAuth: boolean;
+}
+
+const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'];
 /** Options that shape an assertion this library signs. */
 const ASSERTION_OPTIONS = ['keyId', 'signingAlgorithm', 'assertionLifetime', 'assertionAudience', 'issuer'] as const;
 const DEFAULT_ASSERTION_LIFETIME_SECONDS = 60;
@@ -32,8 +44,16 @@ type ClientAuthOptions = Pick<
  * method, a secret with `private_key_jwt`, an HMAC algorithm with a private key, ...) is
  * an InvalidOptionsError naming the option to add or remove.
  */
-export function resolveClientAuth(options: ClientAuthOptions, tokenEndpoint: string): ResolvedClientAuth {
-  const method = resolveMethod(options);
+export function resolveClientAuth(options: ClientAuthOptions, tokenEndpoint: string, grant: GrantContext): ResolvedClientAuth {
+  const method = resolveMethod(options, grant);
+  if (method === 'none') {
+    if (!grant.allowsNoClientAuth) {
+      throw new InvalidOptionsError('tokenEndpointAuthMethod', `'none' (no client authentication) only works with grantType 'urn:ietf:params:oauth:grant-type:jwt-bearer' (RFC 7523 §3.1); grantType '${grant.grantType}' needs the client to authenticate`);
+    }
+    refuse(options, ['clientSecret', 'privateKey', 'clientAssertion'], "not used with tokenEndpointAuthMethod 'none' (no client authentication); remove it, or choose the method that uses it");
+    refuse(options, ASSERTION_OPTIONS, "only used with tokenEndpointAuthMethod 'client_secret_jwt' or 'private_key_jwt'; it is 'none'");
+    return { method };
+  }
   if (method === 'client_secret_basic' || method === 'client_secret_post') {
     refuse(options, ['privateKey', 'clientAssertion'], `only used with tokenEndpointAuthMethod 'private_key_jwt'; it is '${method}'`);
     refuse(options, ASSERTION_OPTIONS, `only used with tokenEndpointAuthMethod 'client_secret_jwt' or 'private_key_jwt'; it is '${method}'`);
@@ -69,10 +89,17 @@ export function resolveClientAuth(options: ClientAuthOptions, tokenEndpoint: str
   };
 }
 
-/** The method asked for; without one, `'private_key_jwt'` for a clientAssertion, else `'client_secret_basic'`. */
-function resolveMethod(options: ClientAuthOptions): TokenEndpointAuthMethod {
+/**
+ * The method asked for. Without one: `'private_key_jwt'` for a clientAssertion; `'none'`
+ * for a grant that allows it when no credential is given at all; else `'client_secret_basic'`.
+ */
+function resolveMethod(options: ClientAuthOptions, grant: GrantContext): TokenEndpointAuthMethod {
   const value: unknown = options.tokenEndpointAuthMethod;
-  if (value === undefined) return options.clientAssertion !== undefined ? 'private_key_jwt' : 'client_secret_basic';
+  if (value === undefined) {
+    if (options.clientAssertion !== undefined) return 'private_key_jwt';
+    const hasCredential = options.clientSecret !== undefined || options.privateKey !== undefined;
+    return grant.allowsNoClientAuth && !hasCredential ? 'none' : 'client_secret_basic';
+  }
   if (!AUTH_METHODS.includes(value as TokenEndpointAuthMethod)) {
     const got = typeof value === 'string' ? JSON.stringify(value) : `a ${typeof value}`;
     throw new InvalidOptionsError('tokenEndpointAuthMethod', `expected one of ${AUTH_METHODS.map((a) => `'${a}'`).join(', ')}; got ${got}`);

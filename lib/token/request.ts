@@ -1,6 +1,7 @@
 import type { AxiosInstance } from 'axios';
 import { backendInstance } from '../axios/backend';
 import { assertionEncodings, clientAuthentication, clientAuthSecrets, type ClientAuthentication } from '../client-auth';
+import { grantAssertionEncodings, grantParameters, grantSecrets, type GrantParameters } from '../grants';
 import { TokenRequestError, TokenTimeoutError } from '../errors';
 import type { ResolvedOptions } from '../options';
 import type { Liveness } from './liveness';
@@ -23,9 +24,16 @@ export function createTokenFetcher(options: ResolvedOptions): FetchToken {
   const backend = backendInstance(options.backend);
   const timeout = positiveTimeout(backend.defaults.timeout) ?? DEFAULT_TOKEN_TIMEOUT_MS;
   const agents = createTokenAgents(backend.defaults);
+  const addGrant = grantParameters(options.grant);
   const authenticate = clientAuthentication(options.clientId, options.clientAuth);
-  const secrets = clientAuthSecrets(options.clientId, options.clientAuth);
-  return (liveness) => requestToken(backend, options, authenticate, { timeout, agents, liveness }, secrets);
+  const secrets = [...clientAuthSecrets(options.clientId, options.clientAuth), ...grantSecrets(options.grant)];
+  return (liveness) => requestToken(backend, options, { addGrant, authenticate }, { timeout, agents, liveness }, secrets);
+}
+
+/** What one token request adds to its body: the grant's parameters and the client's credentials. */
+interface Credentials {
+  addGrant: GrantParameters;
+  authenticate: ClientAuthentication;
 }
 
 interface Transport {
@@ -37,7 +45,7 @@ interface Transport {
 async function requestToken(
   backend: AxiosInstance,
   options: ResolvedOptions,
-  authenticate: ClientAuthentication,
+  { addGrant, authenticate }: Credentials,
   { timeout, agents, liveness }: Transport,
   secrets: readonly string[],
 ): Promise<IssuedToken> {
@@ -45,14 +53,22 @@ async function requestToken(
     'Content-Type': 'application/x-www-form-urlencoded',
     Accept: 'application/json',
   };
-  const body = new URLSearchParams({ grant_type: options.grantType });
+  // grant_type, the grant's own parameters, scope: the order of RFC 6749 §4.3.2 and RFC 7523 §2.1.
+  const body = new URLSearchParams({ grant_type: options.grant.type });
+  // May ask the jwt-bearer assertion function; a failure (GrantAssertionError) means nothing is sent.
+  await addGrant(body);
   if (options.scope !== '') body.append('scope', options.scope);
   // May sign an assertion or read one from elsewhere; a failure (ClientAssertionError) means nothing is sent.
   await authenticate(headers, body);
   for (const [name, value] of options.extraParams) body.append(name, value);
-  // A client assertion is a credential for as long as it lives: scrubbed like the secret.
-  const assertion = body.get('client_assertion');
-  const scrub = createScrubber(assertion === null ? secrets : [...secrets, ...assertionEncodings(assertion)]);
+  // Assertions are credentials for as long as they live: scrubbed like the secret.
+  const clientAssertion = body.get('client_assertion');
+  const grantAssertion = body.get('assertion');
+  const scrub = createScrubber([
+    ...secrets,
+    ...(clientAssertion === null ? [] : assertionEncodings(clientAssertion)),
+    ...(grantAssertion === null ? [] : grantAssertionEncodings(grantAssertion)),
+  ]);
 
   // The answer is read where axios hands it over (validateStatus sees the status, the
   // last transformResponse the raw text), before the backend's response interceptors:

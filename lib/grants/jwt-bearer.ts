@@ -1,0 +1,55 @@
+import { assertionEncodings, credentialEncodings } from '../client-auth';
+import { GrantAssertionError, OAuth2Error } from '../errors';
+import type { GrantParameters } from './types';
+
+/** RFC 7523 §2.1. */
+export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/**
+ * The assertion of the jwt-bearer grant: the JWT itself, or a function (sync or async)
+ * asked for one before every token request.
+ */
+export type AssertionSource = string | (() => string | Promise<string>);
+
+/**
+ * `urn:ietf:params:oauth:grant-type:jwt-bearer` (RFC 7523 §2.1): a JWT issued by someone
+ * the server trusts, sent as `assertion`. A function source is called for every token
+ * request (a JWT is short-lived and servers may refuse a reused `jti`); what it returns
+ * is checked before anything is sent.
+ */
+export function jwtBearerGrant(source: AssertionSource): GrantParameters {
+  if (typeof source === 'string') {
+    return (body) => {
+      body.append('assertion', source);
+    };
+  }
+  return async (body) => {
+    body.append('assertion', await callSource(source));
+  };
+}
+
+async function callSource(source: () => string | Promise<string>): Promise<string> {
+  let assertion: unknown;
+  try {
+    assertion = await source();
+  } catch (error) {
+    // Our own errors (clientAssertionFromFile used as a source) already say what failed.
+    if (error instanceof OAuth2Error) throw error;
+    throw new GrantAssertionError('the assertion function failed', { cause: error });
+  }
+  if (typeof assertion !== 'string' || assertion.trim() === '') {
+    const got = typeof assertion === 'string' ? 'an empty string' : assertion === undefined || assertion === null ? String(assertion) : `a ${typeof assertion}`;
+    throw new GrantAssertionError(`the assertion function returned ${got}; expected the JWT as a non-empty string`);
+  }
+  return assertion.trim();
+}
+
+/**
+ * One request's assertion in every form a server could echo it in: the forms of a client
+ * assertion (whole, form- and URI-encoded, its signature part) and those of the client
+ * secret (JSON-escaped, lower-case hex, base64, base64url), since an assertion function
+ * may return any string.
+ */
+export function grantAssertionEncodings(assertion: string): string[] {
+  return [...assertionEncodings(assertion), ...credentialEncodings('', assertion)];
+}
