@@ -45,12 +45,12 @@ export function processTokenResponse(status: number, rawBody: unknown, scrub: (t
   if (status !== 200) throw endpointError(status, body, scrub);
   if (body === undefined) throw new InvalidTokenResponseError(status, 'the body is not a JSON object');
   return {
-    accessToken: validAccessToken(status, body),
+    accessToken: validAccessToken(status, body, scrub),
     lifetimeMs: lifetimeMs(body.expires_in),
   };
 }
 
-function validAccessToken(status: number, body: TokenResponseBody): string {
+function validAccessToken(status: number, body: TokenResponseBody, scrub: (text: string) => string): string {
   const { access_token: accessToken, token_type: tokenType } = body;
   if (typeof accessToken !== 'string' || accessToken === '') {
     throw new InvalidTokenResponseError(status, 'access_token is missing, empty or not a string');
@@ -60,7 +60,7 @@ function validAccessToken(status: number, body: TokenResponseBody): string {
   }
   // RFC 6749 §5.1 makes token_type REQUIRED; RFC 6749 §7.1 makes its comparison case-insensitive.
   if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') {
-    throw new InvalidTokenResponseError(status, `token_type must be "Bearer"; got ${describeTokenType(tokenType)}`);
+    throw new InvalidTokenResponseError(status, `token_type must be "Bearer"; got ${describeTokenType(typeof tokenType === 'string' ? scrub(tokenType) : tokenType)}`);
   }
   return accessToken;
 }
