@@ -38,8 +38,6 @@ export interface DispatchContext {
   origins: OriginFilter;
   /** How many replays a request may get: with none, its body need not be kept. */
   retries: number;
-  /** The transformRequest array of each request our interceptors saw (see createDispatchStep). */
-  passed: WeakSet<object>;
   /** Where the dispatch step notes a request it sent without a token (see SENT_WITHOUT_TOKEN). */
   mark: symbol;
   /** The token each request that waited for one got (the cold path only). */
@@ -63,20 +61,13 @@ export type DispatchStep = (this: unknown, data: unknown, headers: unknown) => u
  * sent again by hand) loses it when its final URL is not allowed, so a request that
  * carries our token has always been sent to an allowed origin.
  */
-export function createDispatchStep(context: DispatchContext, { forReplays = false } = {}): DispatchStep {
-  const { manager, bearer, origins, retries, mark, awaited, passed } = context;
+export function createDispatchStep(context: DispatchContext): DispatchStep {
+  const { manager, bearer, origins, retries, mark, awaited } = context;
   const confineRedirects = createRedirectConfinement(context);
 
   return function attachAtDispatch(this: unknown, data: unknown, headers: unknown): unknown {
     const config = this as (DispatchedConfig & Record<symbol, unknown>) | undefined;
     if (config === null || typeof config !== 'object' || headers === null || typeof headers !== 'object') return data;
-    // Only a request that passed our interceptors: the step rides in the instance's
-    // defaults, which `instance.create()` (and, for the global axios, `axios.create()`)
-    // copies into instances that have none of our interceptors. A request is told by its
-    // transformRequest array, which axios makes for each request and which a later
-    // interceptor's `{ ...config }` copy keeps (a property on the config would cost an
-    // allocation per request). Replays are ours by construction.
-    if (!forReplays && !passed.has(config.transformRequest as object)) return data;
     const present = authorizationOf(headers, config.method);
     // RFC 6750 §2.1 credentials of the caller's own (a header, or axios' `auth` for Basic) are left alone.
     if (config.auth != null || (present !== undefined && !bearer.isOurs(present))) return data;

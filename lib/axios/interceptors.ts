@@ -7,7 +7,7 @@ import type { OriginFilter } from './origins';
 import { hideRequestsOnSocket, redactBearerTokens } from './redaction';
 import { createReplayClient, ourHeaderOn, replayWhileUnauthorized, type ReplayContext } from './replay';
 import { authorizationOf } from './request-headers';
-import { endsWithDispatchStep, withDispatchStep, withoutDispatchStep } from './transforms';
+import { endsWithDispatchStep, fuseIntoLast, isCopyOf, withDispatchStep } from './transforms';
 import type { TokenManager } from '../token/manager';
 
 export interface InterceptorOptions {
@@ -38,32 +38,28 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
   const bearer = new BearerHeaders();
   const mark = Symbol('axios-client-credentials');
   const awaited = new WeakMap<object, string>();
-  const passed = new WeakSet<object>();
-  const dispatchContext = { manager, bearer, origins, retries, mark, awaited, passed };
+  const dispatchContext = { manager, bearer, origins, retries, mark, awaited };
   const attachAtDispatch = createDispatchStep(dispatchContext);
   const replayContext: ReplayContext = {
     manager,
     bearer,
     retries,
-    attachAtReplay: createDispatchStep(dispatchContext, { forReplays: true }),
+    attachAtReplay: attachAtDispatch,
     replayClient: createReplayClient(instance),
   };
   const requests = instance.interceptors.request as unknown as InterceptorRegistry;
   const responses = instance.interceptors.response as unknown as InterceptorRegistry;
 
-  // The dispatch step rides in the instance's default transforms, which axios copies into
-  // every request: nothing to add per request unless one brings transforms of its own.
-  const keepStepInDefaults = (): void => {
-    instance.defaults.transformRequest = withDispatchStep(instance.defaults.transformRequest, attachAtDispatch) as never;
-  };
-  keepStepInDefaults();
+  // The dispatch step rides fused into the last of the request's transforms. axios gives
+  // each request its own copy of the instance's default transforms: that copy is changed
+  // in place (no array per request). Anything else (transforms a request or an
+  // interceptor brought, which may be shared) gets a new array. The instance's defaults
+  // stay untouched, so instances made from it with create() carry no step of ours.
   const ensureDispatchStep = (config: InternalAxiosRequestConfig): InternalAxiosRequestConfig => {
-    if (!endsWithDispatchStep(config.transformRequest, attachAtDispatch)) {
-      config.transformRequest = withDispatchStep(config.transformRequest, attachAtDispatch) as never;
-      // The app added a default transform after ours: put ours last again, once.
-      if (!endsWithDispatchStep(instance.defaults.transformRequest, attachAtDispatch)) keepStepInDefaults();
-    }
-    passed.add(config.transformRequest as object);
+    const transforms = config.transformRequest;
+    if (endsWithDispatchStep(transforms, attachAtDispatch)) return config;
+    if (isCopyOf(transforms, instance.defaults.transformRequest)) fuseIntoLast(transforms as never, attachAtDispatch);
+    else config.transformRequest = withDispatchStep(transforms, attachAtDispatch) as never;
     return config;
   };
 
@@ -101,11 +97,11 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     return config.auth == null && (present === undefined || bearer.isOurs(present)) && origins.allowsRequest(config);
   };
 
-  const isMarked = (config: unknown): boolean => config != null && passed.has((config as DispatchedConfig).transformRequest as object);
+  const isOursToWatch = (config: unknown): boolean => config != null && endsWithDispatchStep((config as DispatchedConfig).transformRequest, attachAtDispatch);
 
   /** A 401 the caller's validateStatus accepts is still a refused token: drop it. */
   const onResponse = (response: AxiosResponse): AxiosResponse => {
-    if (!isMarked(response.config)) return response;
+    if (!isOursToWatch(response.config)) return response;
     hideRequestsOnSocket(response.request);
     if (response.status === 401) {
       const header = ourHeaderOn(response.config, response.request, bearer);
@@ -116,7 +112,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
 
   const onResponseError = (error: unknown): Promise<AxiosResponse> => {
     if (!isAxiosError(error)) return Promise.reject(error);
-    if (isMarked(error.config)) hideRequestsOnSocket(error.request);
+    if (isOursToWatch(error.config)) hideRequestsOnSocket(error.request);
     const header = ourHeaderOn(error.config, error.request, bearer);
     const sentWithoutToken = error.response?.status === 401 && (error.config as Record<symbol, unknown> | undefined)?.[mark] === SENT_WITHOUT_TOKEN;
     if (header === undefined && !sentWithoutToken) {
@@ -149,7 +145,6 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     // After interceptors.clear() (axios < 1.21 reuses ids from 0) an id may name the app's interceptor now.
     if (isRegistered(requests, whenTokenCached)) for (const id of requestIds) requests.eject(id);
     if (isRegistered(responses, onResponse)) responses.eject(responseId);
-    instance.defaults.transformRequest = withoutDispatchStep(instance.defaults.transformRequest, attachAtDispatch) as never;
   };
 }
 

@@ -20,15 +20,14 @@ const COMMON_SECTION = 'common';
 export function authorizationOf(headers: unknown, method: string | undefined): unknown {
   if (!isObject(headers)) return undefined;
   const own = valueOf(headers, findKey(headers));
-  if (own !== undefined) return own;
-  for (const section of [method, COMMON_SECTION]) {
-    const nested = section === undefined ? undefined : headers[section];
-    if (isObject(nested)) {
-      const value = valueOf(nested, findKey(nested));
-      if (value !== undefined) return value;
-    }
-  }
-  return undefined;
+  // An AxiosHeaders (1.x, it has methods) is flat: axios merged its sections already.
+  if (own !== undefined || typeof headers.set === 'function') return own;
+  return sectionValue(headers, method) ?? sectionValue(headers, COMMON_SECTION);
+}
+
+function sectionValue(headers: Headers, section: string | undefined): unknown {
+  const nested = section === undefined ? undefined : headers[section];
+  return isObject(nested) ? valueOf(nested, findKey(nested)) : undefined;
 }
 
 /** Sets the top-level Authorization, replacing a key of another letter case if there is one. */

@@ -27,14 +27,20 @@ export function endsWithDispatchStep(transforms: unknown, step: DispatchStep): b
   return last === step || last?.[FUSED_STEP] === step;
 }
 
-/** `transforms` without `step`, wherever it sits (the app may have added transforms after it). */
-export function withoutDispatchStep(transforms: unknown, step: DispatchStep): unknown {
-  if (!Array.isArray(transforms)) return transforms;
-  const list = transforms as Array<Transform | Fused>;
-  if (!list.some((transform) => transform === step || (transform as Partial<Fused>)[FUSED_STEP] === step)) return transforms;
-  return list
-    .filter((transform) => transform !== step)
-    .map((transform) => ((transform as Partial<Fused>)[FUSED_STEP] === step ? (transform as Fused)[FUSED_TRANSFORM] : transform));
+/**
+ * Whether `transforms` is axios' per-request copy of `defaults` (same functions, another
+ * array): only such a copy may be changed in place, as nothing else holds it.
+ */
+export function isCopyOf(transforms: unknown, defaults: unknown): transforms is Transform[] {
+  if (!Array.isArray(transforms) || !Array.isArray(defaults) || transforms === defaults) return false;
+  if (transforms.length === 0 || transforms.length !== defaults.length) return false;
+  for (let i = 0; i < transforms.length; i++) if (transforms[i] !== defaults[i]) return false;
+  return true;
+}
+
+/** Fuses `step` into the last transform of an array this request owns (see isCopyOf). */
+export function fuseIntoLast(transforms: Transform[], step: DispatchStep): void {
+  transforms[transforms.length - 1] = fuse(transforms[transforms.length - 1], step);
 }
 
 /** The fused transform of each (step, transform) pair, made once: a request with transforms of its own reuses it. */
