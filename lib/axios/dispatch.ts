@@ -51,10 +51,10 @@ export const SENT_WITHOUT_TOKEN = Symbol('sent without a token');
 export type DispatchStep = (this: unknown, data: unknown, headers: unknown) => unknown;
 
 /**
- * The point of sending. Appended as the last transformRequest step, it runs inside
- * axios' dispatch after every request interceptor and every other transform, with the
- * final config as `this` (axios 0.27 and every 1.x: pinned by the consumer matrix and
- * any-axios.test). There, and only there, the token is attached: if the request brings
+ * The point of sending. Fused by our request interceptor into the last of the request's
+ * transformRequest functions (see transforms.ts), it runs inside axios' dispatch after
+ * every request interceptor and every other transform, with the final config as `this`
+ * (axios 0.27 and every 1.x: pinned by the consumer matrix and any-axios.test). There, and only there, the token is attached: if the request brings
  * no credentials of its own and its final URL is an allowed origin. A request that
  * never reaches this step (a later interceptor replaced transformRequest) carries no
  * token: the plugin fails closed. A request that carries our token anyway (a config
