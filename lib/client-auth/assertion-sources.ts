@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
-import { ClientAssertionError, InvalidOptionsError, OAuth2Error } from '../errors';
+import { assertionFrom, type AssertionSource } from '../assertion-source';
+import { ClientAssertionError, InvalidOptionsError } from '../errors';
 import { appendClientAssertion } from './jwt-assertion';
 import type { ClientAuthentication } from './types';
 
@@ -7,7 +8,9 @@ import type { ClientAuthentication } from './types';
  * A client assertion made elsewhere (a workload identity: Kubernetes, Entra, SPIFFE):
  * the assertion itself, or a function asked for one before every token request.
  */
-export type ClientAssertionSource = string | (() => string | Promise<string>);
+export type ClientAssertionSource = AssertionSource;
+
+const fail = (problem: string, options?: { cause?: unknown }): ClientAssertionError => new ClientAssertionError(problem, options);
 
 /**
  * Authenticates with an assertion someone else signed (RFC 7521 §4.2, RFC 7523 §2.2). A
@@ -16,23 +19,8 @@ export type ClientAssertionSource = string | (() => string | Promise<string>);
  */
 export function suppliedAssertion(clientId: string, source: ClientAssertionSource): ClientAuthentication {
   return async (_headers, body) => {
-    appendClientAssertion(body, clientId, typeof source === 'string' ? source : await callSource(source));
+    appendClientAssertion(body, clientId, await assertionFrom(source, fail, { option: 'clientAssertion', expected: 'the assertion' }));
   };
-}
-
-async function callSource(source: () => string | Promise<string>): Promise<string> {
-  let assertion: unknown;
-  try {
-    assertion = await source();
-  } catch (error) {
-    if (error instanceof OAuth2Error) throw error;
-    throw new ClientAssertionError('the clientAssertion function failed', { cause: error });
-  }
-  if (typeof assertion !== 'string' || assertion.trim() === '') {
-    const got = typeof assertion === 'string' ? 'an empty string' : assertion === undefined || assertion === null ? String(assertion) : `a ${typeof assertion}`;
-    throw new ClientAssertionError(`the clientAssertion function returned ${got}; expected the assertion as a non-empty string`);
-  }
-  return assertion.trim();
 }
 
 /**

@@ -1,5 +1,6 @@
 import { assertionEncodings, credentialEncodings } from '../client-auth';
-import { GrantAssertionError, OAuth2Error } from '../errors';
+import { assertionFrom, type AssertionSource } from '../assertion-source';
+import { GrantAssertionError } from '../errors';
 import type { GrantParameters } from './types';
 
 /** RFC 7523 §2.1. */
@@ -9,7 +10,7 @@ export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
  * The assertion of the jwt-bearer grant: the JWT itself, or a function (sync or async)
  * asked for one before every token request.
  */
-export type AssertionSource = string | (() => string | Promise<string>);
+export type { AssertionSource };
 
 /**
  * `urn:ietf:params:oauth:grant-type:jwt-bearer` (RFC 7523 §2.1): a JWT issued by someone
@@ -24,25 +25,11 @@ export function jwtBearerGrant(source: AssertionSource): GrantParameters {
     };
   }
   return async (body) => {
-    body.append('assertion', await callSource(source));
+    body.append('assertion', await assertionFrom(source, fail, { option: 'assertion', expected: 'the JWT' }));
   };
 }
 
-async function callSource(source: () => string | Promise<string>): Promise<string> {
-  let assertion: unknown;
-  try {
-    assertion = await source();
-  } catch (error) {
-    // Our own errors (clientAssertionFromFile used as a source) already say what failed.
-    if (error instanceof OAuth2Error) throw error;
-    throw new GrantAssertionError('the assertion function failed', { cause: error });
-  }
-  if (typeof assertion !== 'string' || assertion.trim() === '') {
-    const got = typeof assertion === 'string' ? 'an empty string' : assertion === undefined || assertion === null ? String(assertion) : `a ${typeof assertion}`;
-    throw new GrantAssertionError(`the assertion function returned ${got}; expected the JWT as a non-empty string`);
-  }
-  return assertion.trim();
-}
+const fail = (problem: string, options?: { cause?: unknown }): GrantAssertionError => new GrantAssertionError(problem, options);
 
 /**
  * One request's assertion in every form a server could echo it in: the forms of a client
