@@ -1,8 +1,13 @@
+import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
-import { oauth2, type OAuth2Handle, type OAuth2Options } from '../lib';
+import { SignJWT } from 'jose';
+import { clientAssertionFromFile, oauth2, type OAuth2Handle, type OAuth2Options } from '../lib';
 import { AuthorizationServer, type ReceivedTokenRequest } from '../examples/servers/authorization-server';
 import { listenOnLoopback, readBody, sendJson, type Listening } from '../examples/servers/listen';
 
@@ -18,7 +23,17 @@ import { listenOnLoopback, readBody, sendJson, type Listening } from '../example
  *   other handles;
  * - plain axios calls without the plugin on the global agent, one held open, one finished
  *   (and, once, on the app's agent);
- * - failing requests of the background instance (a 500, a non-allowed origin).
+ * - failing requests of the background instance (a 500, a non-allowed origin);
+ * - token requests held open for clients of the other methods and grants (issue 9):
+ *   private_key_jwt with a PEM key and with a JWK, client_secret_jwt, a clientAssertion
+ *   function, clientAssertionFromFile, the password grant and the jwt-bearer grant.
+ *
+ * Each of those methods and grants also meets echoing token endpoints, and the
+ * ClientAssertionError / GrantAssertionError failures are driven (file removed or emptied
+ * after a first read, empty file, throwing or rejecting function, no string). Forbidden
+ * besides: the HMAC secret and the password in every encoding of the client secret, the
+ * private keys' PEM base64 lines and JWK d/p/q/dp/dq/qi, and every client and jwt-bearer
+ * assertion handed out or received by a server, whole and its signature segment.
  *
  * Every error the app receives in the run (the failure's own, the background's, and one
  * from a request to a non-allowed origin on each instance of the scenario) is searched,
@@ -42,12 +57,36 @@ const SECRET = 'Qu0kka-S3cr3t "sc\\an"~~ ü:%+/&=~ yak-7e3b??';
 /** A wrong secret of the app's configuration: as secret as the right one. */
 const WRONG_SECRET = 'wr0ng "secret" ö/+ emu-41c2';
 /** Distinctive heads and tails of the secrets: a partial echo (cut text) must not show them either. */
-const FRAGMENTS = ['Qu0kka-S3cr3t', 'yak-7e3b', 'wr0ng', 'emu-41c2'];
+const FRAGMENTS = ['Qu0kka-S3cr3t', 'yak-7e3b', 'wr0ng', 'emu-41c2', 'hm4c', 'ibex-58d1', 'leak-9c1e'];
 
-/** Every (client id, secret) pair a handle of this file is configured with. */
+// The other client authentication methods and grants (issue 9): their clients, keys and secrets.
+const PEM_CLIENT = 'leak-scan:pkjwt-pem';
+const JWK_CLIENT = 'leak-scan:pkjwt-jwk';
+const HMAC_CLIENT = 'leak-scan:hmac/ü';
+const FN_CLIENT = 'leak-scan:assertion-fn';
+const FILE_CLIENT = 'leak-scan:assertion-file';
+/** The HMAC secret of client_secret_jwt: changes under every encoding, as SECRET does. */
+const HMAC_SECRET = 'hm4c "S3cr3t" \\ ü:%+/&=~ ibex-58d1??';
+const USERNAME = 'leak-scan:user/ö';
+/** The password of the password grant: changes under every encoding, as SECRET does. */
+const PASSWORD = 'pä ss"w\\o+rd&=%~/ leak-9c1e??';
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+/** The issuer of the jwt-bearer grant assertions, and of the assertions the clientAssertion function and file hand out. */
+const IDP = 'https://idp.leak-scan.invalid';
+const pemKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const jwkKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const assertionKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const idpKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+/** private_key_jwt's key as a PKCS#1 PEM string, and the other one as a private JWK (d, p, q, dp, dq, qi). */
+const RSA_PEM = pemKey.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+const RSA_JWK = jwkKey.privateKey.export({ format: 'jwk' });
+
+/** Every (client id, secret) pair a handle of this file is configured with (the password with its username). */
 const CREDENTIALS: ReadonlyArray<readonly [string, string]> = [
   [CLIENT_ID, SECRET],
   [CLIENT_ID, WRONG_SECRET],
+  [HMAC_CLIENT, HMAC_SECRET],
+  [USERNAME, PASSWORD],
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -127,6 +166,32 @@ function tokenNeedles(token: string): Needle[] {
     { what: 'access token, form-encoded', text: formEncode(token) },
     { what: 'access token, JSON-escaped', text: jsonEscaped(token) },
     { what: 'base64(access token)', text: base64(token).replace(/=+$/, '') },
+  ];
+}
+
+/** A private key's material: each base64 line of its PEM forms (as given, PKCS#8), and its private JWK members. */
+function keyNeedles(name: string, key: KeyObject, givenPem?: string): Needle[] {
+  const jwk = key.export({ format: 'jwk' }) as Record<string, unknown>;
+  const pems = [key.export({ type: 'pkcs8', format: 'pem' }).toString(), ...(givenPem === undefined ? [] : [givenPem])];
+  return [
+    ...['d', 'p', 'q', 'dp', 'dq', 'qi'].flatMap((member) => (typeof jwk[member] === 'string' ? [{ what: `${name}, JWK ${member}`, text: jwk[member] as string }] : [])),
+    ...pems.flatMap((pem) =>
+      pem
+        .split('\n')
+        .filter((line) => line.length >= 24 && !line.startsWith('-----'))
+        .map((line) => ({ what: `${name}, PEM line`, text: line })),
+    ),
+  ];
+}
+
+/** A client or grant assertion: whole, its signature segment, and the forms a printer could produce. */
+function assertionNeedles(what: string, assertion: string): Needle[] {
+  const signature = assertion.split('.')[2] ?? '';
+  return [
+    { what, text: assertion },
+    { what: `${what}, JSON-escaped`, text: jsonEscaped(assertion) },
+    { what: `${what}, form-encoded`, text: formEncode(assertion) },
+    { what: `${what}, signature`, text: signature.length >= 16 ? signature : '' },
   ];
 }
 
@@ -299,6 +364,10 @@ describe('leak scan: every failure mode, with token and API requests in flight o
   /** Tokens the fault scenarios sent in (unusable) token responses. */
   const servedTokens: string[] = [];
   const everyError: Received[] = [];
+  /** Every assertion a clientAssertion function, an assertion file or a jwt-bearer assertion function of this file handed out. */
+  const minted: string[] = [];
+  /** Holds the assertion files of clientAssertionFromFile(). */
+  let dir: string;
   let bgTokenGate = new Gate();
   let bgApiGate = new Gate();
   let bgTokenHeld = 0;
@@ -314,6 +383,16 @@ describe('leak scan: every failure mode, with token and API requests in flight o
       }
       return false;
     };
+    for (const server of [auth, bgAuth]) {
+      server.registerClientKey(PEM_CLIENT, pemKey.publicKey);
+      server.registerClientKey(JWK_CLIENT, jwkKey.publicKey);
+      server.registerClient(HMAC_CLIENT, HMAC_SECRET);
+      server.registerClientKey(FN_CLIENT, assertionKey.publicKey);
+      server.registerClientKey(FILE_CLIENT, assertionKey.publicKey);
+      server.registerUser(USERNAME, PASSWORD);
+      server.registerAssertionIssuer(IDP, idpKey.publicKey);
+    }
+    dir = mkdtempSync(path.join(tmpdir(), 'leak-scan-'));
     api = await new Api((token) => auth.isValid(token)).start();
     bgApi = await new Api((token) => bgAuth.isValid(token)).start();
     foreign = await new Api(() => false).start();
@@ -324,7 +403,54 @@ describe('leak scan: every failure mode, with token and API requests in flight o
     bgApiGate.open();
     appAgent.destroy();
     await Promise.all([auth.stop(), bgAuth.stop(), api.stop(), bgApi.stop(), foreign.stop()]);
+    rmSync(dir, { recursive: true, force: true });
   });
+
+  // ---- The other client authentication methods and grants (issue 9).
+
+  /** A client assertion (RFC 7523 §2.2) signed elsewhere, as a workload identity would hand it out: fresh jti, for `server`. */
+  async function mintClientAssertion(clientId: string, server: AuthorizationServer): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer(clientId).setSubject(clientId).setAudience(server.tokenEndpoint).setJti(randomUUID()).setIssuedAt(now).setExpirationTime(now + 300).sign(assertionKey.privateKey);
+    minted.push(jwt);
+    return jwt;
+  }
+
+  /** A jwt-bearer grant assertion (RFC 7523 §2.1) of the trusted issuer, for `server`. */
+  async function mintGrantAssertion(server: AuthorizationServer): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer(IDP).setSubject('user-42').setAudience(server.tokenEndpoint).setJti(randomUUID()).setIssuedAt(now).setExpirationTime(now + 300).sign(idpKey.privateKey);
+    minted.push(jwt);
+    return jwt;
+  }
+
+  let files = 0;
+  /** A new assertion file holding a fresh client assertion of FILE_CLIENT for `server`. */
+  async function assertionFile(server: AuthorizationServer): Promise<string> {
+    const file = path.join(dir, `assertion-${files++}`);
+    writeFileSync(file, `${await mintClientAssertion(FILE_CLIENT, server)}\n`);
+    return file;
+  }
+
+  /**
+   * [name, the options of a client using it against `server`, the (id, secret) pairs that
+   * client is configured with (what an echoing server may send back encoded)].
+   */
+  type OtherMethod = [string, (server: AuthorizationServer) => Promise<Partial<OAuth2Options>>, ReadonlyArray<readonly [string, string]>];
+  const OTHER_METHODS: OtherMethod[] = [
+    ['private_key_jwt, PEM key', async () => ({ clientId: PEM_CLIENT, clientSecret: undefined, tokenEndpointAuthMethod: 'private_key_jwt', privateKey: RSA_PEM, keyId: 'leak-scan-pem' }), []],
+    ['private_key_jwt, JWK', async () => ({ clientId: JWK_CLIENT, clientSecret: undefined, tokenEndpointAuthMethod: 'private_key_jwt', privateKey: RSA_JWK }), []],
+    ['client_secret_jwt', async () => ({ clientId: HMAC_CLIENT, clientSecret: HMAC_SECRET, tokenEndpointAuthMethod: 'client_secret_jwt' }), [[HMAC_CLIENT, HMAC_SECRET]]],
+    ['clientAssertion function', async (server) => ({ clientId: FN_CLIENT, clientSecret: undefined, clientAssertion: () => mintClientAssertion(FN_CLIENT, server) }), []],
+    ['clientAssertionFromFile', async (server) => ({ clientId: FILE_CLIENT, clientSecret: undefined, clientAssertion: clientAssertionFromFile(await assertionFile(server)) }), []],
+    ['password grant', async () => ({ grantType: 'password', username: USERNAME, password: PASSWORD }), [[CLIENT_ID, SECRET], [USERNAME, PASSWORD]]],
+    ['jwt-bearer grant', async (server) => ({ grantType: JWT_BEARER, assertion: () => mintGrantAssertion(server) }), [[CLIENT_ID, SECRET]]],
+  ];
+
+  /** Options without the keys set to undefined (a method that uses no client secret must not be given one). */
+  function defined(options: Partial<OAuth2Options>): OAuth2Options {
+    return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as unknown as OAuth2Options;
+  }
 
   function allTokens(): string[] {
     return [...auth.everIssued, ...bgAuth.everIssued, ...servedTokens];
@@ -336,18 +462,84 @@ describe('leak scan: every failure mode, with token and API requests in flight o
       ...FRAGMENTS.map((text) => ({ what: 'secret fragment', text })),
     ];
     if (scope === 'plain') return unique(credentials);
-    return unique([...credentials, ...allTokens().flatMap(tokenNeedles)]);
+    return unique([
+      ...credentials,
+      ...KEY_NEEDLES,
+      ...allAssertions().flatMap(([what, assertion]) => cached(`${what}\u0000${assertion}`, () => assertionNeedles(what, assertion))),
+      ...allTokens().flatMap((token) => cached(token, () => tokenNeedles(token))),
+    ]);
+  }
+
+  /** The needles of each token and assertion, computed once: thousands accumulate over the run. */
+  const needleCache = new Map<string, Needle[]>();
+  function cached(key: string, compute: () => Needle[]): Needle[] {
+    let needles = needleCache.get(key);
+    if (!needles) needleCache.set(key, (needles = compute()));
+    return needles;
+  }
+
+  const KEY_NEEDLES = [
+    ...keyNeedles('private_key_jwt PEM key', pemKey.privateKey, RSA_PEM),
+    ...keyNeedles('private_key_jwt JWK key', jwkKey.privateKey),
+    ...keyNeedles('clientAssertion signing key', assertionKey.privateKey),
+    ...keyNeedles('jwt-bearer issuer key', idpKey.privateKey),
+  ];
+
+  /** Every client assertion and jwt-bearer assertion minted here or received by either server. */
+  function allAssertions(): Array<[string, string]> {
+    const received = [...auth.requests, ...bgAuth.requests].flatMap((request): Array<[string, string]> => [
+      ...(request.params.get('client_assertion') ? [['client_assertion', request.params.get('client_assertion')!] as [string, string]] : []),
+      ...(request.params.get('assertion') ? [['jwt-bearer assertion', request.params.get('assertion')!] as [string, string]] : []),
+    ]);
+    return [...minted.map((assertion): [string, string] => ['assertion handed to the plugin', assertion]), ...received];
+  }
+
+  /**
+   * Finds the first occurrence of each needle in a text. Thousands of tokens and assertions
+   * accumulate over the run: needles of PREFIX characters or more are looked up by their
+   * first PREFIX characters at each position of the text (one pass), shorter ones by indexOf.
+   */
+  function matcher(needles: Needle[]): (view: string) => Array<[Needle, number]> {
+    const PREFIX = 12;
+    const short = needles.filter((needle) => needle.text.length < PREFIX);
+    const byPrefix = new Map<string, Needle[]>();
+    for (const needle of needles) {
+      if (needle.text.length < PREFIX) continue;
+      const key = needle.text.slice(0, PREFIX);
+      const list = byPrefix.get(key);
+      if (list) list.push(needle);
+      else byPrefix.set(key, [needle]);
+    }
+    return (view) => {
+      const hits: Array<[Needle, number]> = [];
+      for (const needle of short) {
+        const at = view.indexOf(needle.text);
+        if (at >= 0) hits.push([needle, at]);
+      }
+      const found = new Set<Needle>();
+      for (let i = 0; i + PREFIX <= view.length; i++) {
+        const candidates = byPrefix.get(view.slice(i, i + PREFIX));
+        if (!candidates) continue;
+        for (const needle of candidates) {
+          if (!found.has(needle) && view.startsWith(needle.text, i)) {
+            found.add(needle);
+            hits.push([needle, i]);
+          }
+        }
+      }
+      return hits;
+    };
   }
 
   /** Every leak in the given errors, as "error label / rendering / what: …context…". */
   function leaksIn(records: readonly Received[]): string[] {
-    const needles = { plugin: forbidden('plugin'), plain: forbidden('plain') };
+    const finders = new Map<Scope, (view: string) => Array<[Needle, number]>>();
+    const find = (scope: Scope) => finders.get(scope) ?? finders.set(scope, matcher(forbidden(scope))).get(scope)!;
     const leaks: string[] = [];
     for (const { label, error, scope } of records) {
       for (const [rendering, view] of renderings(error)) {
-        for (const { what, text } of needles[scope]) {
-          const at = view.indexOf(text);
-          if (at >= 0) leaks.push(`${label} / ${rendering} / ${what}: …${view.slice(Math.max(0, at - 300), at + text.length + 100)}…`);
+        for (const [{ what, text }, at] of find(scope)(view)) {
+          leaks.push(`${label} / ${rendering} / ${what}: …${view.slice(Math.max(0, at - 300), at + text.length + 100)}…`);
         }
       }
     }
@@ -400,6 +592,9 @@ describe('leak scan: every failure mode, with token and API requests in flight o
     finish(): Promise<void>;
   }
 
+  /** Token requests of the background held open: Basic, post, and one per other method or grant. */
+  const HELD_TOKEN_REQUESTS = 2 + OTHER_METHODS.length;
+
   async function startBackground(): Promise<Background> {
     bgTokenGate = new Gate();
     const apiGate = (bgApiGate = new Gate());
@@ -440,13 +635,19 @@ describe('leak scan: every failure mode, with token and API requests in flight o
       oauth2(cold, { tokenEndpoint: bgAuth.tokenEndpoint, clientId: CLIENT_ID, clientSecret: SECRET, scope: 'held', tokenEndpointAuthMethod });
       success(`waiting for a held token (${tokenEndpointAuthMethod})`, cold.get('/after-token', config));
     }
+    // And one for each of the other methods and grants (keys, HMAC, assertions, password), alternating agents.
+    for (const [i, [name, make]] of OTHER_METHODS.entries()) {
+      const cold = axios.create({ baseURL: bgApi.url });
+      oauth2(cold, defined({ tokenEndpoint: bgAuth.tokenEndpoint, clientId: CLIENT_ID, clientSecret: SECRET, scope: 'held', ...(await make(bgAuth)) }));
+      success(`waiting for a held token (${name})`, cold.get('/after-token', i % 2 ? { httpAgent: appAgent } : {}));
+    }
     // Plain axios calls (no plugin) held open, and a request to an origin the instance does not allow.
     failing.push(failure('plain axios, global agent, in flight', axios.get(`${foreign.url}/held/plain`), 'plain'));
     failing.push(failure('non-allowed origin, in flight', app.get(`${foreign.url}/held/foreign`, { httpAgent: appAgent })));
     // Awaited in finish(); marked as handled now, so that a test failing before that leaves no unhandled rejection.
     for (const promise of [...succeeding, ...failing]) promise.catch(() => undefined);
     await until(
-      () => bgApi.held === heldBefore.api + 3 && bgTokenHeld === heldTokenBefore + 2 && foreign.held === heldBefore.foreign + 2,
+      () => bgApi.held === heldBefore.api + 3 && bgTokenHeld === heldTokenBefore + HELD_TOKEN_REQUESTS && foreign.held === heldBefore.foreign + 2,
       'the background requests to be in flight',
     );
 
@@ -478,7 +679,7 @@ describe('leak scan: every failure mode, with token and API requests in flight o
 
   function client(options: Partial<OAuth2Options> = {}): { instance: AxiosInstance; handle: OAuth2Handle } {
     const instance = axios.create({ baseURL: api.url });
-    const handle = oauth2(instance, { tokenEndpoint: auth.tokenEndpoint, clientId: CLIENT_ID, clientSecret: SECRET, origins: ALLOWED(), ...options });
+    const handle = oauth2(instance, defined({ tokenEndpoint: auth.tokenEndpoint, clientId: CLIENT_ID, clientSecret: SECRET, origins: ALLOWED(), ...options }));
     instances.push(instance);
     return { instance, handle };
   }
@@ -522,6 +723,21 @@ describe('leak scan: every failure mode, with token and API requests in flight o
     return `${encodings.join(' ')} auth=${received.headers.authorization ?? ''} body=${received.body}`;
   }
 
+  /**
+   * For a client of the other methods and grants: the secrets it is configured with in every
+   * encoding of the list, the assertions of the request (whole, JSON-escaped, form-encoded,
+   * their signature), the Authorization header, and the body raw and decoded.
+   */
+  function fullEchoOf(received: ReceivedTokenRequest, secrets: ReadonlyArray<readonly [string, string]>): string {
+    const encodings = secrets.flatMap(([id, secret]) => credentialEncodings(id, secret)).map(({ text }) => `<${text}>`);
+    const assertions = ['client_assertion', 'assertion'].flatMap((name) => {
+      const assertion = received.params.get(name);
+      return assertion ? [assertion, jsonEscaped(assertion), formEncode(assertion), assertion.split('.')[2] ?? ''] : [];
+    });
+    const decoded = decodeURIComponent(received.body.replace(/\+/g, ' '));
+    return `${encodings.join(' ')} ${assertions.map((text) => `<${text}>`).join(' ')} auth=${received.headers.authorization ?? ''} body=${received.body} decoded=${decoded}`;
+  }
+
   const aMoment = () => new Promise((resolve) => setTimeout(resolve, 1));
 
   /** [name, expected code (null: no error), scenario returning the errors the app received]. */
@@ -529,6 +745,132 @@ describe('leak scan: every failure mode, with token and API requests in flight o
   const one = (promise: Promise<unknown>) => promise.then((error) => [error]);
 
   const scenarios: Scenario[] = [
+    // The other client authentication methods and grants against an echoing token endpoint.
+    ...OTHER_METHODS.flatMap(([name, make, secrets]): Scenario[] => [
+      [
+        `${name}: token endpoint 400 echoing the request, its assertions and secrets in every encoding (error_description, error_uri)`,
+        'ERR_OAUTH2_TOKEN_ENDPOINT',
+        async () => {
+          auth.override = (_req, res, received) => {
+            const echo = fullEchoOf(received, secrets);
+            res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'invalid_request', error_description: echo, error_uri: echo }));
+            return true;
+          };
+          return one(failureOf(client(await make(auth)).instance.get('/r')));
+        },
+      ],
+      [
+        `${name}: token endpoint 503 echoing the request as plain text, app agent`,
+        'ERR_OAUTH2_TOKEN_ENDPOINT',
+        async () => {
+          auth.override = (_req, res, received) => {
+            res.writeHead(503, { 'Content-Type': 'text/plain' }).end(fullEchoOf(received, secrets));
+            return true;
+          };
+          return one(failureOf(client(await make(auth)).instance.get('/r', { httpAgent: appAgent })));
+        },
+      ],
+      [
+        `${name}: a token from the real server, API 401, the replay's token request echoed (401 invalid_client), and handle.getToken()`,
+        'ERR_OAUTH2_TOKEN_ENDPOINT',
+        async () => {
+          const { instance, handle } = client(await make(auth));
+          await instance.get('/r');
+          expect(auth.requests.at(-1)?.answer?.status).toBe(200);
+          auth.revokeAll();
+          auth.override = (_req, res, received) => {
+            const echo = fullEchoOf(received, secrets);
+            res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'invalid_client', error_description: echo }));
+            return true;
+          };
+          const replayed = await failureOf(instance.get('/r', { httpAgent: appAgent }));
+          handle.invalidate();
+          return [replayed, await failureOf(handle.getToken())];
+        },
+      ],
+    ]),
+    // No assertion to send: ClientAssertionError, GrantAssertionError (after an assertion that was sent).
+    [
+      'clientAssertionFromFile: the file removed after a first read',
+      'ERR_OAUTH2_CLIENT_ASSERTION',
+      async () => {
+        const file = await assertionFile(auth);
+        const { instance, handle } = client({ clientId: FILE_CLIENT, clientSecret: undefined, clientAssertion: clientAssertionFromFile(file) });
+        await instance.get('/r');
+        handle.invalidate();
+        unlinkSync(file);
+        const errors = [await failureOf(instance.get('/r', { httpAgent: appAgent })), await failureOf(handle.getToken())];
+        expect(errors[0]).toMatchObject({ name: 'ClientAssertionError', path: file });
+        return errors;
+      },
+    ],
+    [
+      'clientAssertionFromFile: the file emptied after a first read',
+      'ERR_OAUTH2_CLIENT_ASSERTION',
+      async () => {
+        const file = await assertionFile(auth);
+        const { instance, handle } = client({ clientId: FILE_CLIENT, clientSecret: undefined, clientAssertion: clientAssertionFromFile(file) });
+        await instance.get('/r');
+        handle.invalidate();
+        writeFileSync(file, '\n');
+        const errors = [await failureOf(instance.get('/r')), await failureOf(handle.getToken())];
+        expect(errors[0]).toMatchObject({ name: 'ClientAssertionError', path: file });
+        return errors;
+      },
+    ],
+    [
+      'clientAssertionFromFile: an empty file from the start',
+      'ERR_OAUTH2_CLIENT_ASSERTION',
+      () => {
+        const file = path.join(dir, `empty-${files++}`);
+        writeFileSync(file, '');
+        return one(failureOf(client({ clientId: FILE_CLIENT, clientSecret: undefined, clientAssertion: clientAssertionFromFile(file) }).instance.get('/r')));
+      },
+    ],
+    [
+      'clientAssertion function throwing after a first assertion',
+      'ERR_OAUTH2_CLIENT_ASSERTION',
+      async () => {
+        let calls = 0;
+        const clientAssertion = () => {
+          if (calls++ === 0) return mintClientAssertion(FN_CLIENT, auth);
+          throw new Error('workload identity unavailable');
+        };
+        const { instance, handle } = client({ clientId: FN_CLIENT, clientSecret: undefined, clientAssertion });
+        await instance.get('/r');
+        handle.invalidate();
+        const errors = [await failureOf(instance.get('/r', { httpAgent: appAgent })), await failureOf(handle.getToken())];
+        expect(errors[0]).toMatchObject({ name: 'ClientAssertionError' });
+        return errors;
+      },
+    ],
+    [
+      'clientAssertion function rejecting (async)',
+      'ERR_OAUTH2_CLIENT_ASSERTION',
+      () => one(failureOf(client({ clientId: FN_CLIENT, clientSecret: undefined, clientAssertion: async () => Promise.reject(new Error('token file service down')) }).instance.get('/r'))),
+    ],
+    [
+      'jwt-bearer assertion function throwing after a first assertion',
+      'ERR_OAUTH2_GRANT_ASSERTION',
+      async () => {
+        let calls = 0;
+        const assertion = () => {
+          if (calls++ === 0) return mintGrantAssertion(auth);
+          throw new Error('identity provider unavailable');
+        };
+        const { instance, handle } = client({ grantType: JWT_BEARER, assertion });
+        await instance.get('/r');
+        handle.invalidate();
+        const errors = [await failureOf(instance.get('/r')), await failureOf(handle.getToken())];
+        expect(errors[0]).toMatchObject({ name: 'GrantAssertionError' });
+        return errors;
+      },
+    ],
+    [
+      'jwt-bearer assertion function returning no string',
+      'ERR_OAUTH2_GRANT_ASSERTION',
+      () => one(failureOf(client({ grantType: JWT_BEARER, assertion: async () => '' }).instance.get('/r', { httpAgent: appAgent }))),
+    ],
     // Token endpoint unreachable (connection refused, DNS, TLS).
     ['token endpoint refusing connections', 'ERR_OAUTH2_TOKEN_REQUEST_FAILED', () => one(failureOf(client({ tokenEndpoint: 'http://127.0.0.1:1/token' }).instance.get('/r')))],
     [
@@ -886,7 +1228,7 @@ describe('leak scan: every failure mode, with token and API requests in flight o
     const background = await startBackground();
     const errors = await run();
     // Everything in the background was still in flight when the failure arrived.
-    expect(background.inFlight()).toEqual({ api: 3, token: 2, foreign: 2 });
+    expect(background.inFlight()).toEqual({ api: 3, token: HELD_TOKEN_REQUESTS, foreign: 2 });
     errors.forEach((error, i) => {
       if (code !== null) expect(error).toMatchObject({ code });
       receive(`${name} #${i}`, error);
@@ -901,7 +1243,7 @@ describe('leak scan: every failure mode, with token and API requests in flight o
   it("a plain call on the app's keep-alive agent, with token requests in flight, reaches no credentials", async () => {
     const background = await startBackground();
     await failureOf(axios.get(`${bgApi.url}/plain`, { httpAgent: appAgent })).then((error) => receive('plain axios, app agent', error, 'plain'));
-    expect(background.inFlight()).toEqual({ api: 3, token: 2, foreign: 2 });
+    expect(background.inFlight()).toEqual({ api: 3, token: HELD_TOKEN_REQUESTS, foreign: 2 });
     await background.finish();
   });
 

@@ -17,10 +17,13 @@ export interface OAuth2Handle {
 }
 
 /**
- * Gives `instance` OAuth2 client-credentials authentication (RFC 6749 §4.4): every
- * request to an allowed origin carries a cached bearer token, and a 401 answer is
- * replayed with a fresh token up to `retries` times. Throws InvalidOptionsError for bad
- * options before anything is sent.
+ * Gives `instance` OAuth2 authentication: tokens from the client-credentials grant (RFC
+ * 6749 §4.4, the default), the password grant (§4.3) or the jwt-bearer grant (RFC 7523
+ * §2.1), the client authenticating with a shared secret (`client_secret_basic`,
+ * `client_secret_post`), a signed JWT (`private_key_jwt`, `client_secret_jwt`) or an
+ * assertion from elsewhere (`clientAssertion`). Every request to an allowed origin
+ * carries a cached bearer token, and a 401 answer is replayed with a fresh token up to
+ * `retries` times. Throws InvalidOptionsError for bad options before anything is sent.
  */
 export function oauth2(instance: AxiosInstance, options: OAuth2Options): OAuth2Handle {
   if (!isAxiosInstance(instance)) {
