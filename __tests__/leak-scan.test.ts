@@ -10,6 +10,7 @@ import { SignJWT } from 'jose';
 import { clientAssertionFromFile, oauth2, type OAuth2Handle, type OAuth2Options } from '../lib';
 import { AuthorizationServer, type ReceivedTokenRequest } from '../examples/servers/authorization-server';
 import { listenOnLoopback, readBody, sendJson, type Listening } from '../examples/servers/listen';
+import { basicCredentials, formEncode } from './support/encodings';
 
 /**
  * The leak scan (issue 8, "What it must show", second bullet). Every failure mode of the
@@ -92,21 +93,6 @@ const CREDENTIALS: ReadonlyArray<readonly [string, string]> = [
 // ---------------------------------------------------------------------------------------
 // The forbidden strings, computed independently of lib/.
 
-/**
- * application/x-www-form-urlencoded encoding of one value over its UTF-8 bytes (WHATWG
- * URL standard, RFC 6749 Appendix B): ALPHA, DIGIT and "*-._" kept, a space as "+", every
- * other byte as %XX with upper-case hex.
- */
-function formEncode(value: string): string {
-  let encoded = '';
-  for (const byte of Buffer.from(value, 'utf8')) {
-    const char = String.fromCharCode(byte);
-    if (/^[A-Za-z0-9*\-._]$/.test(char)) encoded += char;
-    else if (char === ' ') encoded += '+';
-    else encoded += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return encoded;
-}
 
 const lowerHex = (text: string): string => text.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase());
 const jsonEscaped = (text: string): string => JSON.stringify(text).slice(1, -1);
@@ -115,10 +101,6 @@ const jsonEscapedAscii = (text: string): string =>
 const base64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 const base64url = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');
 
-/** The client_secret_basic credentials as sent (RFC 6749 §2.3.1). */
-function basicCredentials(clientId: string, clientSecret: string): string {
-  return Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`, 'utf8').toString('base64');
-}
 
 interface Needle {
   what: string;

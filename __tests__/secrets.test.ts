@@ -5,6 +5,7 @@ import { oauth2, type OAuth2Options } from '../lib';
 import { AuthorizationServer } from '../examples/servers/authorization-server';
 import { ResourceServer } from '../examples/servers/resource-server';
 import { listenOnLoopback, type Listening } from '../examples/servers/listen';
+import { basicCredentials, formEncode } from './support/encodings';
 
 const CLIENT_ID = 'leak-test:client';
 /** Distinctive, and full of characters that change under encoding. */
@@ -13,26 +14,7 @@ const LEAKY_TOKEN = 'leaky-access-token-5d2e';
 /** A secret with a tab in it, which the server text clean-up turns into a space. */
 const CONTROL_SECRET = 'ctrl\tsecret-walrus-31';
 
-/**
- * application/x-www-form-urlencoded encoding of one value (RFC 6749 Appendix B), as the
- * WHATWG serializer does it over the UTF-8 bytes: ALPHA, DIGIT, "*", "-", ".", "_" kept,
- * a space turned into "+", every other byte as %XX.
- */
-function formEncode(value: string): string {
-  let encoded = '';
-  for (const byte of Buffer.from(value, 'utf8')) {
-    const char = String.fromCharCode(byte);
-    if (/^[A-Za-z0-9*\-._]$/.test(char)) encoded += char;
-    else if (char === ' ') encoded += '+';
-    else encoded += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return encoded;
-}
 
-/** The credentials of a client_secret_basic header (RFC 6749 §2.3.1): base64 of the encoded id ":" the encoded secret. */
-function basicCredentials(clientId: string, clientSecret: string): string {
-  return Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`, 'utf8').toString('base64');
-}
 
 /** Every way an error can be printed or shipped to a log. */
 function renderings(error: unknown): string[] {
