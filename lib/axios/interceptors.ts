@@ -44,7 +44,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     manager,
     bearer,
     retries,
-    attachAtReplay: attachAtDispatch,
+    attachAtDispatch,
     replayClient: createReplayClient(instance),
   };
   const requests = instance.interceptors.request as unknown as InterceptorRegistry;

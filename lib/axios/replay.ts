@@ -13,8 +13,8 @@ export interface ReplayContext {
   manager: TokenManager;
   bearer: BearerHeaders;
   retries: number;
-  /** The dispatch step for replays, which never pass our interceptors. */
-  attachAtReplay: DispatchStep;
+  /** The dispatch step: a replay, sent without our interceptors, gets it as its only transform. */
+  attachAtDispatch: DispatchStep;
   /** An interceptor-free instance of the same axios copy as the authorized one. */
   replayClient: () => AxiosInstance;
 }
@@ -77,13 +77,13 @@ export async function replayWhileUnauthorized(context: ReplayContext, error: Axi
 }
 
 /** The same request again: same config and headers, the bytes first sent; the dispatch step attaches the new token. */
-function replayOf({ bearer, attachAtReplay }: ReplayContext, config: DispatchedConfig, body: unknown): DispatchedConfig {
+function replayOf({ bearer, attachAtDispatch }: ReplayContext, config: DispatchedConfig, body: unknown): DispatchedConfig {
   const headers = copyHeaders(config.headers);
   removeAuthorization(headers, bearer.isOurs);
   // Recomputed by the adapter for the body it sends again.
   removeHeader(headers, 'content-length');
   // The body is already serialized: no transform but ours may touch it again.
-  return { ...config, headers, data: body, transformRequest: [attachAtReplay] };
+  return { ...config, headers, data: body, transformRequest: [attachAtDispatch] };
 }
 
 /**

@@ -2,10 +2,9 @@ import type { DispatchStep } from './dispatch';
 
 type Transform = (this: unknown, data: unknown, headers: unknown, status?: unknown) => unknown;
 
-/** On a transform of ours that runs another one and then the dispatch step: which step, and which transform. */
+/** On a transform of ours that runs another one and then the dispatch step: which step. */
 const FUSED_STEP = Symbol('dispatchStep');
-const FUSED_TRANSFORM = Symbol('transform');
-type Fused = Transform & { [FUSED_STEP]: DispatchStep; [FUSED_TRANSFORM]: Transform };
+type Fused = Transform & { [FUSED_STEP]: DispatchStep };
 
 /**
  * `transforms` (a request's or the instance defaults' transformRequest) with `step` run
@@ -56,7 +55,6 @@ function fuse(transform: Transform, step: DispatchStep): Fused {
       return step.call(this, transform.call(this, data, headers, status), headers);
     } as Fused;
     fused[FUSED_STEP] = step;
-    fused[FUSED_TRANSFORM] = transform;
     fusedByTransform.set(transform, fused);
   }
   return fused;
