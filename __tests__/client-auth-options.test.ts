@@ -1,6 +1,7 @@
 import { createSecretKey, generateKeyPairSync } from 'node:crypto';
 import axios from 'axios';
-import { InvalidOptionsError, oauth2, type OAuth2Options } from '../lib';
+import { oauth2, type OAuth2Options } from '../lib';
+import { rejectionOf } from './support/options';
 
 /** Every combination of client-authentication options that cannot work is refused by oauth2(), naming the option. */
 
@@ -17,16 +18,6 @@ const base = { tokenEndpoint: 'https://auth.example.com/oauth2/token', clientId:
 const pkjwt = { ...base, tokenEndpointAuthMethod: 'private_key_jwt', privateKey: rsa.privateKey } as const;
 const csjwt = { ...base, tokenEndpointAuthMethod: 'client_secret_jwt', clientSecret: 'shh' } as const;
 
-function rejectionOf(options: unknown): InvalidOptionsError {
-  const instance = axios.create();
-  try {
-    oauth2(instance, options as OAuth2Options);
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidOptionsError);
-    return error as InvalidOptionsError;
-  }
-  throw new Error('expected oauth2() to throw');
-}
 
 describe('client authentication options', () => {
   it.each<[string, string, Record<string, unknown>, RegExp]>([

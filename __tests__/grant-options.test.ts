@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import axios from 'axios';
 import MockAdapter from 'axios-mock-adapter';
 import { InvalidOptionsError, oauth2, type OAuth2Options } from '../lib';
+import { rejectionOf } from './support/options';
 
 /** Every combination of grant options that cannot work is refused by oauth2(), naming the option; nothing is sent. */
 
@@ -11,15 +12,6 @@ const base = { tokenEndpoint: 'https://auth.example.com/oauth2/token', clientId:
 const passwordGrant = { ...base, grantType: 'password', username: 'jdoe', password: 'pw' } as const;
 const jwtBearer = { tokenEndpoint: base.tokenEndpoint, grantType: JWT_BEARER, assertion: 'a.b.c' } as const;
 
-function rejectionOf(options: unknown): InvalidOptionsError {
-  try {
-    oauth2(axios.create(), options as OAuth2Options);
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidOptionsError);
-    return error as InvalidOptionsError;
-  }
-  throw new Error('expected oauth2() to throw');
-}
 
 describe('grant options', () => {
   it.each<[string, string, Record<string, unknown>, RegExp]>([

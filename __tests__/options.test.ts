@@ -2,19 +2,10 @@ import axios from 'axios';
 import MockAdapter from 'axios-mock-adapter';
 import { InvalidOptionsError, oauth2, type OAuth2Options } from '../lib';
 import { interceptorCount } from './support/interceptors';
+import { rejectionOf } from './support/options';
 
 const valid: OAuth2Options = { tokenEndpoint: 'https://auth.example.com/token', clientId: 'id', clientSecret: 'secret' };
 
-function rejectionOf(options: unknown): InvalidOptionsError {
-  const instance = axios.create();
-  try {
-    oauth2(instance, options as OAuth2Options);
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidOptionsError);
-    return error as InvalidOptionsError;
-  }
-  throw new Error('expected oauth2() to throw');
-}
 
 describe('options are validated at construction', () => {
   it.each([
