@@ -986,9 +986,10 @@ describe('leak scan: every failure mode, with token and API requests in flight o
       'token endpoint failing while a cached token is in its renewal window',
       null,
       async () => {
-        // A 0.6 s token fetched in 150 ms: renewal from 292.5 ms after the request, expiry at 585 ms.
-        auth.expiresIn = 0.6;
-        auth.delayMs = 150;
+        // A 2 s token fetched in 600 ms: renewal from 975 ms after the request (twice the fetch
+        // time, capped at half the life), expiry at 1,950 ms: a window wide enough for a busy machine.
+        auth.expiresIn = 2;
+        auth.delayMs = 600;
         const { instance } = client();
         const started = performance.now();
         await instance.get('/r');
@@ -1000,7 +1001,7 @@ describe('leak scan: every failure mode, with token and API requests in flight o
           res.writeHead(503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'temporarily_unavailable', error_description: echoOf(received) }));
           return true;
         };
-        while (performance.now() - started < 430) await aMoment();
+        while (performance.now() - started < 1_200) await aMoment();
         const response = await instance.get('/r'); // starts the background renewal, which fails
         await until(() => renewals.length === 1, 'the background renewal');
         await new Promise((resolve) => setImmediate(resolve));
