@@ -3,17 +3,35 @@ import { InvalidOptionsError } from './errors';
 import { installInterceptors } from './axios/interceptors';
 import { isAxiosInstance, resolveOptions, type OAuth2Options } from './options';
 import { createOriginFilter } from './axios/origins';
+import { clientFields, EVENT_NAMES, EventHub, type OAuth2EventName, type OAuth2Listener } from './telemetry/events';
+import { logEvents, reportListenerFailures } from './telemetry/logger';
 import { createTokenFetcher } from './token/request';
 import { TokenManager } from './token/manager';
+
+/** Options of `handle.getToken()`. */
+export interface GetTokenOptions {
+  /**
+   * Skip the cached token and get a new one: from the fetch already in flight, if any
+   * (what it brings is new), else from a new token request. The cooldown after a failed
+   * fetch still applies: during it, this rejects at once with that fetch's error.
+   */
+  forceRefresh?: boolean;
+}
 
 /** What `oauth2()` returns: a handle on the token and on the interceptors it installed. */
 export interface OAuth2Handle {
   /** The current access token, fetching one if none is cached (shared with concurrent requests). */
-  getToken(): Promise<string>;
+  getToken(options?: GetTokenOptions): Promise<string>;
   /** Drops the cached token; the next request fetches a new one. */
   invalidate(): void;
   /** Removes both interceptors: the instance behaves as before `oauth2()` was called. */
   eject(): void;
+  /**
+   * Calls `listener` synchronously each time `event` happens (token fetches, attempts,
+   * failures, cooldown refusals, invalidations, replays; see OAuth2EventMap). A listener
+   * that throws does not affect requests. Returns the function that removes it.
+   */
+  on<Name extends OAuth2EventName>(event: Name, listener: OAuth2Listener<Name>): () => void;
 }
 
 /**
@@ -34,27 +52,41 @@ export function oauth2(instance: AxiosInstance, options: OAuth2Options): OAuth2H
     // Its interceptors would attach our bearer token to the token request, and recurse.
     throw new InvalidOptionsError('backend', 'must not be the instance being authorized; pass another axios instance or a request config');
   }
-  const manager = new TokenManager(createTokenFetcher(resolved), { defaultLifetimeMs: resolved.defaultLifetimeMs });
+  const events = new EventHub(clientFields(resolved), resolved.logger === undefined ? undefined : reportListenerFailures(resolved.logger));
+  if (resolved.logger !== undefined) logEvents(events, resolved.logger);
+  const manager = new TokenManager(createTokenFetcher(resolved), {
+    defaultLifetimeMs: resolved.defaultLifetimeMs,
+    retryPolicy: resolved.tokenRetry,
+    emit: events.emit,
+  });
   const eject = installInterceptors(instance, {
     manager,
     retries: resolved.retries,
     origins: createOriginFilter(resolved.origins, () => instance.defaults.baseURL),
+    emit: events.emit,
   });
-  return new Handle(manager, eject);
+  return new Handle(manager, events, eject);
 }
 
 /** Private fields keep the token manager (and through it the credentials) out of util.inspect. */
 class Handle implements OAuth2Handle {
   readonly #manager: TokenManager;
+  readonly #events: EventHub;
   readonly #eject: () => void;
 
-  constructor(manager: TokenManager, eject: () => void) {
+  constructor(manager: TokenManager, events: EventHub, eject: () => void) {
     this.#manager = manager;
+    this.#events = events;
     this.#eject = eject;
   }
 
   // Arrow properties, so `const { getToken } = oauth2(...)` works too.
-  readonly getToken = (): Promise<string> => this.#manager.getToken();
+  readonly getToken = (options: GetTokenOptions = {}): Promise<string> => this.#manager.getToken({ forceRefresh: options?.forceRefresh === true });
   readonly invalidate = (): void => this.#manager.invalidate();
   readonly eject = (): void => this.#eject();
+  readonly on = <Name extends OAuth2EventName>(event: Name, listener: OAuth2Listener<Name>): (() => void) => {
+    if (!EVENT_NAMES.includes(event)) throw new InvalidOptionsError('event', `unknown event ${JSON.stringify(String(event))}; expected one of ${EVENT_NAMES.join(', ')}`);
+    if (typeof listener !== 'function') throw new InvalidOptionsError('listener', `expected a function for event "${event}"`);
+    return this.#events.on(event, listener);
+  };
 }
