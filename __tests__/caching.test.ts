@@ -215,10 +215,11 @@ describe('caching and renewal, through the handle and the API', () => {
     expect(endpoint.calls()).toBe(3);
   });
 
-  it('shares a failed fetch among its waiters, caches nothing, and tries again on the next call', async () => {
+  // Retries within a fetch and the cooldown after it are off here (their own tests are token-retry and cooldown).
+  it('shares a failed fetch among its waiters, caches nothing, and tries again on the next call (tokenRetry: false)', async () => {
     const { clock } = testClock();
     const endpoint = tokenEndpoint(clock, 3600, { fails: (call) => call === 1 });
-    const { handle } = authorize(endpoint);
+    const { handle } = authorize(endpoint, { tokenRetry: false });
     const waiters = await Promise.allSettled(Array.from({ length: 20 }, () => handle.getToken()));
     const reasons = new Set(waiters.map((w) => (w.status === 'rejected' ? w.reason : w.value)));
     expect(reasons.size).toBe(1);
@@ -252,9 +253,9 @@ describe('caching against a real authorization server', () => {
     expect(servers.auth.requests).toHaveLength(1);
   });
 
-  it('a failed fetch rejects all its waiters and the next request tries again', async () => {
+  it('a failed fetch rejects all its waiters and the next request tries again (tokenRetry: false)', async () => {
     const api = servers.newApi();
-    oauth2(api, clientOptions(servers));
+    oauth2(api, { ...clientOptions(servers), tokenRetry: false });
     servers.auth.override = (_req, res) => {
       res.writeHead(503, { 'Content-Type': 'application/json' }).end('{"error":"temporarily_unavailable"}');
       return true;

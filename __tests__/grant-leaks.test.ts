@@ -144,16 +144,17 @@ describe('no password or jwt-bearer assertion leaks', () => {
       expectNoLeak(error);
     });
 
+    // A transient failure is retried (twice, by default), each attempt with its own fresh assertion.
     it.each([
-      ['a 200 without a token', answerWith(200, { token_type: 'Bearer' }), 'InvalidTokenResponseError'],
-      ['a 200 that is not JSON', answerWith(200, '<html>oops</html>'), 'InvalidTokenResponseError'],
-      ['a 5xx without a body', answerWith(503, ''), 'TokenEndpointError'],
-      ['a connection reset', (_req: http.IncomingMessage, res: http.ServerResponse): boolean => (res.socket?.destroy(), true), 'TokenRequestError'],
-    ] as const)('%s', async (_case, answer, name) => {
+      ['a 200 without a token', answerWith(200, { token_type: 'Bearer' }), 'InvalidTokenResponseError', 1],
+      ['a 200 that is not JSON', answerWith(200, '<html>oops</html>'), 'InvalidTokenResponseError', 1],
+      ['a 5xx without a body', answerWith(503, ''), 'TokenEndpointError', 3],
+      ['a connection reset', (_req: http.IncomingMessage, res: http.ServerResponse): boolean => (res.socket?.destroy(), true), 'TokenRequestError', 3],
+    ] as const)('%s', async (_case, answer, name, attempts) => {
       servers.auth.override = answer;
-      const error = await failureOf(connect(options()).instance.get('/r'));
+      const error = await failureOf(connect({ ...options(), tokenRetry: { baseDelayMs: 5, maxDelayMs: 10 } }).instance.get('/r'));
       expect(error).toMatchObject({ name });
-      expect(servers.auth.requests).toHaveLength(1);
+      expect(servers.auth.requests).toHaveLength(attempts);
       expectNoLeak(error);
     });
 
@@ -214,7 +215,8 @@ describe('no password or jwt-bearer assertion leaks', () => {
 
     it.each(encodings('x', '').map(([name], index) => [name, index] as const))('the assertion returned for that request, %s', async (_name, index) => {
       echoing((params) => params.get('assertion') ?? '', (secret) => encodings(secret, '')[index][1]);
-      const { handle } = connect(grants[2][1]());
+      // No cooldown, so the next request sends a token request with a fresh assertion at once.
+      const { handle } = connect({ ...grants[2][1](), tokenRetry: false });
       const error = await failureOf(handle.getToken());
       expect(error).toMatchObject({ name: 'TokenEndpointError', errorDescription: expect.stringContaining('bad <[REDACTED]>') });
       expectNoLeak(error);

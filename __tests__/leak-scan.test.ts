@@ -1029,9 +1029,10 @@ describe('leak scan: every failure mode, with token and API requests in flight o
           res.writeHead(503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'temporarily_unavailable', error_description: echoOf(received) }));
           return true;
         };
-        const { instance } = client();
+        const { instance } = client({ tokenRetry: { baseDelayMs: 5, maxDelayMs: 10 } });
         const errors = await Promise.all(Array.from({ length: 12 }, (_, i) => failureOf(instance.get(`/r${i}`, i % 2 ? { httpAgent: appAgent } : {}))));
-        expect(auth.requests.length - before).toBe(1);
+        // One shared fetch: its first attempt and the two default retries of a 503.
+        expect(auth.requests.length - before).toBe(3);
         return errors;
       },
     ],

@@ -6,6 +6,12 @@ import { clientOptions, useServers } from './support/servers';
 
 describe('recovery from a failing token endpoint', () => {
   const servers = useServers();
+  /**
+   * Each failure mode, its error, and the first request once the server is back: with
+   * retries and the cooldown off, so that the error comes from one attempt and recovery
+   * is immediate (token-retry, cooldown and outage tests cover the defaults).
+   */
+  const once = { tokenRetry: false } as const;
 
   /** The authorization server cuts the connection of every token request (counted, never answered). */
   const resetConnections = () => {
@@ -17,7 +23,7 @@ describe('recovery from a failing token endpoint', () => {
 
   it('refusing connections: ERR_OAUTH2_TOKEN_REQUEST_FAILED with the network code, then the first request after recovery succeeds', async () => {
     const api = servers.newApi();
-    oauth2(api, clientOptions(servers));
+    oauth2(api, { ...clientOptions(servers), ...once });
     await servers.auth.goDown();
     const error = await api.get('/r').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TokenRequestError);
@@ -28,7 +34,7 @@ describe('recovery from a failing token endpoint', () => {
 
   it('resetting mid-response: ERR_OAUTH2_TOKEN_REQUEST_FAILED, then recovery', async () => {
     const api = servers.newApi();
-    oauth2(api, clientOptions(servers));
+    oauth2(api, { ...clientOptions(servers), ...once });
     servers.auth.override = (_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '200' });
       res.write('{"access_token":"half');
@@ -42,7 +48,7 @@ describe('recovery from a failing token endpoint', () => {
 
   it('answering 503: ERR_OAUTH2_TOKEN_ENDPOINT with the status, then recovery', async () => {
     const api = servers.newApi();
-    oauth2(api, clientOptions(servers));
+    oauth2(api, { ...clientOptions(servers), ...once });
     servers.auth.override = (_req, res) => {
       res.writeHead(503, { 'Retry-After': '1' }).end();
       return true;
@@ -56,7 +62,7 @@ describe('recovery from a failing token endpoint', () => {
 
   it('hanging: ERR_OAUTH2_TOKEN_TIMEOUT after the backend timeout, then recovery', async () => {
     const api = servers.newApi();
-    oauth2(api, { ...clientOptions(servers), backend: { timeout: 200 } });
+    oauth2(api, { ...clientOptions(servers), ...once, backend: { timeout: 200 } });
     servers.auth.override = () => true; // never answers
     const started = Date.now();
     const error = await api.get('/r').catch((e: unknown) => e);
@@ -81,13 +87,16 @@ describe('recovery from a failing token endpoint', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
-  it('concurrent requests during an outage share one token attempt', async () => {
+  it('concurrent requests during an outage share one fetch: its three attempts (default retries), not one each', async () => {
     const api = servers.newApi();
-    oauth2(api, clientOptions(servers));
+    oauth2(api, { ...clientOptions(servers), tokenRetry: { baseDelayMs: 10, maxDelayMs: 20 } });
     resetConnections();
     const outcomes = await Promise.allSettled(Array.from({ length: 50 }, () => api.get('/r')));
     expect(outcomes.every((o) => o.status === 'rejected' && o.reason instanceof TokenRequestError)).toBe(true);
-    expect(servers.auth.requests).toHaveLength(1);
+    expect(servers.auth.requests).toHaveLength(3);
+    // During the cooldown that follows, requests fail at once and send nothing.
+    await expect(api.get('/r')).rejects.toBeInstanceOf(TokenRequestError);
+    expect(servers.auth.requests).toHaveLength(3);
   });
 
   it('a still-valid cached token keeps requests working through an outage', async () => {

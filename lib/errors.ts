@@ -70,6 +70,11 @@ export interface TokenEndpointErrorFields {
   errorDescription?: string;
   /** RFC 6749 §5.2 `error_uri`. */
   errorUri?: string;
+  /**
+   * How long the server asked the client to wait, from `Retry-After` (seconds or an
+   * HTTP-date, RFC 9110 §10.2.3) on a 429 or 503, in milliseconds.
+   */
+  retryAfterMs?: number;
 }
 
 /** The token endpoint answered with an error status. Never triggers a 401 replay. */
@@ -82,6 +87,7 @@ export class TokenEndpointError extends OAuth2Error {
   readonly error?: string;
   readonly errorDescription?: string;
   readonly errorUri?: string;
+  readonly retryAfterMs?: number;
 
   constructor(fields: TokenEndpointErrorFields) {
     super(ErrorCode.TokenEndpoint, describeEndpointError(fields));
@@ -89,6 +95,7 @@ export class TokenEndpointError extends OAuth2Error {
     if (fields.error !== undefined) this.error = fields.error;
     if (fields.errorDescription !== undefined) this.errorDescription = fields.errorDescription;
     if (fields.errorUri !== undefined) this.errorUri = fields.errorUri;
+    if (fields.retryAfterMs !== undefined) this.retryAfterMs = fields.retryAfterMs;
   }
 }
 

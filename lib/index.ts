@@ -1,4 +1,4 @@
-export { oauth2, type OAuth2Handle } from './oauth2';
+export { oauth2, type OAuth2Handle, type GetTokenOptions } from './oauth2';
 export type {
   OAuth2Options,
   TokenEndpointAuthMethod,
@@ -7,7 +7,10 @@ export type {
   SigningAlgorithm,
   PrivateKeyInput,
   ClientAssertionSource,
+  TokenRetryOptions,
+  Logger,
 } from './options';
+export type { OAuth2EventMap, OAuth2EventName, OAuth2Event, OAuth2Listener, ClientFields, FailureFields } from './telemetry/events';
 export { clientAssertionFromFile } from './client-auth/assertion-sources';
 export {
   ErrorCode,

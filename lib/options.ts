@@ -5,11 +5,15 @@ import { resolveClientAuth, type ResolvedClientAuth, type TokenEndpointAuthMetho
 import type { AsymmetricAlgorithm, PrivateKeyInput } from './client-auth/private-key-jwt';
 import { InvalidOptionsError } from './errors';
 import { JWT_BEARER, resolveGrant, type AssertionSource, type GrantType, type ResolvedGrant } from './grants';
+import { resolveLogger, type Logger } from './telemetry/logger';
+import { resolveRetryPolicy, type RetryPolicy, type TokenRetryOptions } from './token/retry-policy';
 
 export type { TokenEndpointAuthMethod } from './client-auth/options';
 export type { ClientAssertionSource } from './client-auth/assertion-sources';
 export type { PrivateKeyInput } from './client-auth/private-key-jwt';
 export type { GrantType, AssertionSource } from './grants';
+export type { Logger } from './telemetry/logger';
+export type { TokenRetryOptions } from './token/retry-policy';
 
 /** The JWS algorithm of a client assertion: HS* for `client_secret_jwt`, the others for `private_key_jwt`. */
 export type SigningAlgorithm = AsymmetricAlgorithm | HmacAlgorithm;
@@ -161,6 +165,30 @@ export interface OAuth2Options {
    * Default: unset, which keeps such a token until the resource answers 401.
    */
   defaultLifetime?: number;
+  /**
+   * How token requests survive a failing authorization server. Transient failures
+   * (network errors, timeouts, 5xx, 429) are retried within the same shared fetch, with
+   * exponential backoff and full jitter, honouring `Retry-After`; after a fetch fails for
+   * good, requests that need a token fail at once for a growing cooldown instead of each
+   * sending a token request. `false` turns both off: every failure is final for the
+   * requests waiting, and the next request sends a token request at once.
+   * Default: the defaults of TokenRetryOptions (2 retries, 15 s budget, 1 s to 30 s cooldown).
+   * @example { retries: 4, maxCooldownMs: 60_000 }
+   */
+  tokenRetry?: TokenRetryOptions | false;
+  /**
+   * Where the plugin logs token requests, renewals, failures, cooldowns, invalidations and
+   * replays, with structured fields and never a secret or token: `console`, a pino or
+   * winston logger, or any object with `debug`, `info`, `warn` and `error`. Default: none.
+   * @example pino({ level: 'info' })
+   */
+  logger?: Logger;
+  /**
+   * Spans and metrics through `@opentelemetry/api` when the app has it installed (an
+   * optional peer dependency; without it, nothing is loaded). `false` turns them off.
+   * Default `true`.
+   */
+  openTelemetry?: boolean;
 }
 
 /** Options after validation, with defaults applied. */
@@ -179,6 +207,9 @@ export interface ResolvedOptions {
   origins: ReadonlySet<string> | '*' | undefined;
   extraParams: ReadonlyArray<readonly [string, string]>;
   defaultLifetimeMs: number | undefined;
+  tokenRetry: RetryPolicy;
+  logger: Logger | undefined;
+  openTelemetry: boolean;
 }
 
 /** Set by the library: by the token request, the client authentication methods and the grants. */
@@ -211,6 +242,9 @@ export function resolveOptions(options: OAuth2Options): ResolvedOptions {
     origins: resolveOrigins(options.origins),
     extraParams: resolveExtraParams(options.extraParams),
     defaultLifetimeMs: resolveDefaultLifetime(options.defaultLifetime),
+    tokenRetry: resolveRetryPolicy(options.tokenRetry),
+    logger: resolveLogger(options.logger),
+    openTelemetry: resolveOpenTelemetry(options.openTelemetry),
   };
 }
 
@@ -330,6 +364,12 @@ function resolveDefaultLifetime(value: unknown): number | undefined {
     throw new InvalidOptionsError('defaultLifetime', `expected a positive number of seconds; got ${describe(value)}`);
   }
   return value * 1000;
+}
+
+function resolveOpenTelemetry(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== 'boolean') throw new InvalidOptionsError('openTelemetry', `expected true or false; got ${describe(value)}`);
+  return value;
 }
 
 /**

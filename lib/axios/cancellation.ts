@@ -95,6 +95,14 @@ function stopSharing(signal: Signal, waiters: SignalWaiters): void {
   signal.removeEventListener?.('abort', waiters.listener);
 }
 
+/**
+ * When the request stops waiting for a token, on performance.now()'s clock (the token
+ * manager's): now plus its timeout, or Infinity without one (a signal's abort has no date).
+ */
+export function deadlineOf({ timeout }: Cancelable): number {
+  return typeof timeout === 'number' && timeout > 0 ? performance.now() + timeout : Infinity;
+}
+
 /** Whether the request has been canceled already. */
 export function isCanceled({ signal, cancelToken }: Cancelable): boolean {
   return signal?.aborted === true || (cancelToken !== undefined && cancelToken !== null && cancelToken.reason !== undefined);

@@ -1,7 +1,7 @@
 import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { axiosTimeoutError, isAxiosError } from './errors';
 import { BearerHeaders, tokenOf } from './bearer-headers';
-import { CanceledWhileWaiting, TimedOutWhileWaiting, unlessCanceled } from './cancellation';
+import { CanceledWhileWaiting, deadlineOf, TimedOutWhileWaiting, unlessCanceled } from './cancellation';
 import { createDispatchStep, SENT_WITHOUT_TOKEN, type DispatchedConfig } from './dispatch';
 import type { OriginFilter } from './origins';
 import { hideRequestsOnSocket, redactBearerTokens } from './redaction';
@@ -9,11 +9,14 @@ import { createReplayClient, ourHeaderOn, replayWhileUnauthorized, type ReplayCo
 import { authorizationOf } from './request-headers';
 import { endsWithDispatchStep, fuseIntoLast, isCopyOf, withDispatchStep } from './transforms';
 import type { TokenManager } from '../token/manager';
+import type { Emit } from '../telemetry/events';
 
 export interface InterceptorOptions {
   manager: TokenManager;
   retries: number;
   origins: OriginFilter;
+  /** Where replays are reported. */
+  emit: Emit;
 }
 
 /** An interceptor as axios keeps it; read only through the manager's forEach (see README "Works with"). */
@@ -34,7 +37,7 @@ interface InterceptorRegistry {
  * on `instance`. Everything is taken from the instance and its requests, never from a
  * copy of axios of our own. Returns the function that removes them.
  */
-export function installInterceptors(instance: AxiosInstance, { manager, retries, origins }: InterceptorOptions): () => void {
+export function installInterceptors(instance: AxiosInstance, { manager, retries, origins, emit }: InterceptorOptions): () => void {
   const bearer = new BearerHeaders();
   const mark = Symbol('axios-client-credentials');
   const awaited = new WeakMap<object, string>();
@@ -46,6 +49,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     retries,
     attachAtDispatch,
     replayClient: createReplayClient(instance),
+    emit,
   };
   const requests = instance.interceptors.request as unknown as InterceptorRegistry;
   const responses = instance.interceptors.response as unknown as InterceptorRegistry;
@@ -75,7 +79,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     ensureDispatchStep(config);
     if (manager.peek() !== undefined || !mayWantToken(config)) return config;
     const waitStarted = performance.now();
-    return unlessCanceled(() => manager.getToken(), config).then(
+    return unlessCanceled(() => manager.getToken({ deadline: deadlineOf(config) }), config).then(
       (token) => {
         awaited.set(config, token);
         return chargeWaitToTimeout(config, performance.now() - waitStarted);

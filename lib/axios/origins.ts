@@ -99,3 +99,21 @@ export function originOf(url: unknown): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * Where a request goes, as logs and events show it: origin and path of its final URL,
+ * never the query (which may carry an API key). Best effort: a relative URL stays as given.
+ */
+export function requestURLForEvents({ url, baseURL, allowAbsoluteUrls }: RequestTarget): string {
+  const href = typeof url === 'string' ? url : url === undefined || url === null ? '' : String(url);
+  const joined =
+    typeof baseURL === 'string' && baseURL !== '' && (!ABSOLUTE_URL.test(href) || allowAbsoluteUrls === false)
+      ? `${baseURL.replace(/\/+$/, '')}/${href.replace(/^\/+/, '')}`
+      : href;
+  try {
+    const parsed = new URL(joined);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return joined.split(/[?#]/)[0]!;
+  }
+}

@@ -1,12 +1,14 @@
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { axiosTimeoutError, isAxiosError, type AxiosErrorLike } from './errors';
 import { tokenOf, type BearerHeaders } from './bearer-headers';
-import { CanceledWhileWaiting, TimedOutWhileWaiting, unlessCanceled } from './cancellation';
+import { CanceledWhileWaiting, deadlineOf, TimedOutWhileWaiting, unlessCanceled } from './cancellation';
 import type { DispatchedConfig, DispatchStep } from './dispatch';
 import { authorizationOf, copyHeaders, removeAuthorization, removeHeader } from './request-headers';
 import { hideRequestsOnSocket } from './redaction';
 import { isReplayableBody } from './replay-body';
 import type { TokenManager } from '../token/manager';
+import type { Emit } from '../telemetry/events';
+import { requestURLForEvents } from './origins';
 
 /** What a replay needs from the installed plugin. */
 export interface ReplayContext {
@@ -17,6 +19,8 @@ export interface ReplayContext {
   attachAtDispatch: DispatchStep;
   /** An interceptor-free instance of the same axios copy as the authorized one. */
   replayClient: () => AxiosInstance;
+  /** Where replays are reported. */
+  emit: Emit;
 }
 
 /**
@@ -53,12 +57,13 @@ export async function replayWhileUnauthorized(context: ReplayContext, error: Axi
     discardStreamedBody(failure);
     const config = failure.config!;
     try {
-      await unlessCanceled(() => manager.getToken(), config);
+      await unlessCanceled(() => manager.getToken({ deadline: deadlineOf(config) }), config);
     } catch (reason) {
       if (reason instanceof CanceledWhileWaiting) return raiseAxiosCancel(context, config);
       if (reason instanceof TimedOutWhileWaiting) throw await axiosTimeoutError(context.replayClient(), config, config.timeout ?? 0);
       throw reason;
     }
+    context.emit('request:replay', { replay: replays + 1, method: String(config.method ?? 'get').toUpperCase(), url: requestURLForEvents(config) });
     try {
       const response = await context.replayClient().request(replayOf(context, config, body) as never);
       hideRequestsOnSocket(response.request);

@@ -1,5 +1,10 @@
+import type { Emit } from '../telemetry/events';
+import { describeFailure } from '../telemetry/events';
+import { Cooldown } from './cooldown';
 import { Liveness } from './liveness';
 import type { FetchToken, IssuedToken } from './response';
+import { fetchWithRetries } from './retrying-fetch';
+import { NO_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 
 /**
  * How early a token counts as expired: 2.5 % of its lifetime, at most 30 s. A fixed slack
@@ -10,7 +15,7 @@ import type { FetchToken, IssuedToken } from './response';
  */
 const EXPIRY_MARGIN_FRACTION = 0.025;
 const MAX_EXPIRY_MARGIN_MS = 30_000;
-/** After a failed background renewal, wait this long before the next attempt. */
+/** After a failed background renewal, wait at least this long before the next attempt, cooldown or not. */
 const RENEW_RETRY_DELAY_MS = 1_000;
 
 interface CachedToken {
@@ -21,36 +26,67 @@ interface CachedToken {
   readonly expiresAt: number;
 }
 
+/** The fetch all callers share, while it runs. */
+interface SharedFetch {
+  readonly promise: Promise<string>;
+  readonly liveness: Liveness;
+  /** Latest deadline of the requests waiting (Infinity when one waits without a deadline, or for a renewal). */
+  latestDeadline: number;
+}
+
 export interface TokenManagerOptions {
   /** Lifetime assumed for a token without `expires_in`; undefined keeps it until invalidated. */
   defaultLifetimeMs?: number;
+  /** Retries within a fetch and the cooldown after a failed one; default: neither. */
+  retryPolicy?: RetryPolicy;
+  /** Where token fetches, failures and invalidations are reported. */
+  emit?: Emit;
   /** Monotonic clock, in milliseconds. */
   now?: () => number;
+  /** Source of backoff jitter, in [0, 1). */
+  random?: () => number;
+}
+
+/** What a caller of `getToken` may ask. */
+export interface TokenRequest {
+  /** When the caller stops waiting, on the manager's clock: no retry is started past it. */
+  deadline?: number;
+  /** Never the cached token: a new one, from the fetch in flight or a new fetch. */
+  forceRefresh?: boolean;
 }
 
 /**
  * Caches one access token, renews it before it expires, and makes concurrent callers
- * share one in-flight fetch. It knows nothing of HTTP requests or interceptors: it only
- * calls `fetchToken` and hands out strings.
+ * share one in-flight fetch, which retries transient failures; after a fetch fails for
+ * good, callers are refused at once for a cooldown. It knows nothing of HTTP requests or
+ * interceptors: it only calls `fetchToken`, hands out strings and reports events.
  */
 export class TokenManager {
   readonly #fetchToken: FetchToken;
   readonly #defaultLifetimeMs: number | undefined;
+  readonly #retryPolicy: RetryPolicy;
+  readonly #cooldown: Cooldown;
+  readonly #emit: Emit;
   readonly #now: () => number;
+  readonly #random: () => number;
   #cached: CachedToken | undefined;
   #latest: string | undefined;
-  #inFlight: Promise<string> | undefined;
-  #inFlightLiveness: Liveness | undefined;
+  #inFlight: SharedFetch | undefined;
   /** Counts invalidations: a fetch started before the latest one hands its token to nobody new. */
   #generation = 0;
+  #fetches = 0;
   #renewRetryAt = 0;
 
   constructor(fetchToken: FetchToken, options: TokenManagerOptions = {}) {
     this.#fetchToken = fetchToken;
     this.#defaultLifetimeMs = options.defaultLifetimeMs;
+    this.#retryPolicy = options.retryPolicy ?? NO_RETRY_POLICY;
+    this.#cooldown = new Cooldown(this.#retryPolicy);
+    this.#emit = options.emit ?? (() => {});
     // Lifetimes are spans of time: a monotonic clock, which a wall-clock step (NTP, a VM
     // resumed, a changed timezone setting) cannot lengthen or shorten.
     this.#now = options.now ?? (() => performance.now());
+    this.#random = options.random ?? Math.random;
   }
 
   /**
@@ -72,14 +108,29 @@ export class TokenManager {
     return this.#latest;
   }
 
-  /** A usable token: the cached one, or the result of the one fetch all callers share. */
-  getToken(): Promise<string> {
-    const token = this.peek();
-    if (token !== undefined) return Promise.resolve(token);
-    if (this.#inFlight === undefined) return this.#startFetch(new Liveness(true));
-    // A background renewal that a caller now waits for must keep the process alive.
-    this.#inFlightLiveness?.hold();
-    return this.#inFlight;
+  /**
+   * A usable token: the cached one, or the result of the one fetch all callers share.
+   * During a cooldown after a failed fetch, rejects at once with that fetch's error.
+   */
+  getToken({ deadline = Infinity, forceRefresh = false }: TokenRequest = {}): Promise<string> {
+    if (forceRefresh) this.#dropCachedToken();
+    else {
+      const token = this.peek();
+      if (token !== undefined) return Promise.resolve(token);
+    }
+    const shared = this.#inFlight;
+    if (shared !== undefined) {
+      // A background renewal that a caller now waits for must keep the process alive.
+      shared.liveness.hold();
+      shared.latestDeadline = Math.max(shared.latestDeadline, deadline);
+      return shared.promise;
+    }
+    const refusal = this.#cooldown.at(this.#now());
+    if (refusal !== undefined) {
+      this.#emit('token:cooldown-rejected', { ...describeFailure(refusal.error), remainingMs: Math.ceil(refusal.remainingMs) });
+      return Promise.reject(refusal.error);
+    }
+    return this.#startFetch(new Liveness(true), deadline, false);
   }
 
   /**
@@ -90,32 +141,72 @@ export class TokenManager {
    */
   invalidate(rejectedToken?: string): void {
     if (rejectedToken !== undefined && this.#cached?.value !== rejectedToken) return;
+    const hadSomething = this.#cached !== undefined || this.#inFlight !== undefined;
     this.#cached = undefined;
     this.#inFlight = undefined;
     this.#generation++;
+    if (hadSomething) this.#emit('token:invalidated', { reason: rejectedToken === undefined ? 'manual' : 'unauthorized' });
   }
 
-  #startFetch(liveness: Liveness): Promise<string> {
+  /** `forceRefresh`: the cached token goes; a fetch in flight stays, since what it brings is new. */
+  #dropCachedToken(): void {
+    if (this.#cached === undefined) return;
+    this.#cached = undefined;
+    this.#emit('token:invalidated', { reason: 'force-refresh' });
+  }
+
+  #startFetch(liveness: Liveness, deadline: number, renewal: boolean): Promise<string> {
     const requestedAt = this.#now();
     const generation = this.#generation;
-    const fetch: Promise<string> = this.#fetchToken(liveness)
-      .then((issued) => {
-        // Its callers asked before an invalidation and get what they asked for; the cache does not.
-        if (generation === this.#generation) this.#store(issued, requestedAt, this.#now() - requestedAt);
-        return issued.accessToken;
-      })
+    const fetchId = ++this.#fetches;
+    let attempts = 0;
+    this.#emit('token:fetch', { fetchId, renewal });
+    const observer = {
+      attemptStarts: (attempt: number): void => {
+        attempts = attempt;
+        this.#emit('token:attempt', { fetchId, attempt, renewal });
+      },
+      attemptFailed: (attempt: number, error: unknown, durationMs: number, retryInMs: number | undefined): void => {
+        const fields = { ...describeFailure(error), fetchId, attempt, durationMs: Math.round(durationMs), renewal };
+        this.#emit('token:attempt-failed', retryInMs === undefined ? fields : { ...fields, retryInMs });
+      },
+    };
+    const progress = { liveness, latestDeadline: () => shared.latestDeadline };
+    const clock = { now: this.#now, random: this.#random };
+    const promise: Promise<string> = fetchWithRetries(this.#fetchToken, this.#retryPolicy, progress, observer, clock)
+      .then(
+        (issued) => {
+          const fetchMs = this.#now() - requestedAt;
+          // Its callers asked before an invalidation and get what they asked for; the cache does not.
+          if (generation === this.#generation) {
+            this.#store(issued, requestedAt, fetchMs);
+            this.#cooldown.succeeded();
+          }
+          const fields = { fetchId, attempts, durationMs: Math.round(fetchMs), renewal };
+          this.#emit('token:issued', issued.lifetimeMs === undefined ? fields : { ...fields, expiresInMs: issued.lifetimeMs });
+          return issued.accessToken;
+        },
+        (error: unknown) => {
+          const now = this.#now();
+          const cooldownMs = generation === this.#generation ? this.#cooldown.failed(error, now) : 0;
+          const tokenStillValid = this.#cached !== undefined && now < this.#cached.expiresAt;
+          this.#emit('token:failed', { ...describeFailure(error), fetchId, attempts, durationMs: Math.round(now - requestedAt), renewal, cooldownMs, tokenStillValid });
+          throw error;
+        },
+      )
       .finally(() => {
-        if (this.#inFlight === fetch) this.#inFlight = undefined;
+        if (this.#inFlight === shared) this.#inFlight = undefined;
       });
-    this.#inFlight = fetch;
-    this.#inFlightLiveness = liveness;
-    return fetch;
+    const shared: SharedFetch = { promise, liveness, latestDeadline: deadline };
+    this.#inFlight = shared;
+    return promise;
   }
 
   #renewInBackground(now: number): void {
-    if (this.#inFlight !== undefined || now < this.#renewRetryAt) return;
-    this.#startFetch(new Liveness(false)).catch(() => {
-      // The current token is still valid; try again shortly rather than on every request.
+    if (this.#inFlight !== undefined || now < this.#renewRetryAt || now < this.#cooldown.until) return;
+    // Nobody waits for a renewal: it may retry for its whole budget.
+    this.#startFetch(new Liveness(false), Infinity, true).catch(() => {
+      // The current token is still valid; try again after the cooldown, and not on every request.
       this.#renewRetryAt = this.#now() + RENEW_RETRY_DELAY_MS;
     });
   }

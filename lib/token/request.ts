@@ -73,7 +73,7 @@ async function requestToken(
   // The answer is read where axios hands it over (validateStatus sees the status, the
   // last transformResponse the raw text), before the backend's response interceptors:
   // one that reshapes responses (`response => response.data`) cannot hide it.
-  const answer: { status?: number; body?: unknown } = {};
+  const answer: { status?: number; body?: unknown; retryAfter?: unknown } = {};
   // Our own deadline covers the whole exchange; axios' timeout alone is reset by a trickling server.
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), timeout);
@@ -95,8 +95,9 @@ async function requestToken(
       ...agents(liveness),
       responseType: 'text',
       transformResponse: [
-        (data: unknown) => {
+        (data: unknown, responseHeaders?: unknown) => {
           answer.body = data;
+          answer.retryAfter = headerValue(responseHeaders, 'retry-after');
           return data;
         },
       ],
@@ -116,7 +117,16 @@ async function requestToken(
     clearTimeout(timer);
   }
   if (answer.status === undefined) throw toRequestError(new Error('the backend gave no response'), false, timeout);
-  return processTokenResponse(answer.status, answer.body, scrub);
+  return processTokenResponse(answer.status, answer.body, scrub, answer.retryAfter);
+}
+
+/** A response header by its lower-case name, from axios' AxiosHeaders (1.x) or plain object (0.27). */
+function headerValue(headers: unknown, name: string): unknown {
+  if (headers === null || typeof headers !== 'object') return undefined;
+  const { get } = headers as { get?: unknown };
+  if (typeof get === 'function') return (get as (header: string) => unknown).call(headers, name);
+  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value;
+  return undefined;
 }
 
 function statusOf(response: unknown): number | undefined {

@@ -38,11 +38,17 @@ const NUMERIC = /^\s*\d+(?:\.\d+)?(?:e[+-]?\d+)?\s*$/i;
 
 /**
  * Turns a token endpoint response into an IssuedToken, or throws the error it stands for.
- * `scrub` cleans server text of our credentials before it goes into an error.
+ * `scrub` cleans server text of our credentials before it goes into an error;
+ * `retryAfter` is the response's `Retry-After` header, if any.
  */
-export function processTokenResponse(status: number, rawBody: unknown, scrub: (text: string) => string = (text) => text): IssuedToken {
+export function processTokenResponse(
+  status: number,
+  rawBody: unknown,
+  scrub: (text: string) => string = (text) => text,
+  retryAfter?: unknown,
+): IssuedToken {
   const body = parseJsonObject(rawBody);
-  if (status !== 200) throw endpointError(status, body, scrub);
+  if (status !== 200) throw endpointError(status, body, scrub, status === 429 || status === 503 ? retryAfterMs(retryAfter) : undefined);
   if (body === undefined) throw new InvalidTokenResponseError(status, 'the body is not a JSON object');
   return {
     accessToken: validAccessToken(status, body, scrub),
@@ -77,7 +83,7 @@ function lifetimeMs(expiresIn: unknown): number | undefined {
   return Math.min(seconds, MAX_LIFETIME_SECONDS) * 1000;
 }
 
-function endpointError(status: number, body: TokenErrorBody | undefined, scrub: (text: string) => string): TokenEndpointError {
+function endpointError(status: number, body: TokenErrorBody | undefined, scrub: (text: string) => string, retryAfter: number | undefined): TokenEndpointError {
   // Scrub the raw text first: cutting it or replacing controls could split a secret.
   const text = (value: unknown): string | undefined => (typeof value === 'string' ? printable(scrub(value)) : undefined);
   return new TokenEndpointError({
@@ -85,7 +91,30 @@ function endpointError(status: number, body: TokenErrorBody | undefined, scrub: 
     error: text(body?.error),
     errorDescription: text(body?.error_description),
     errorUri: text(body?.error_uri),
+    retryAfterMs: retryAfter,
   });
+}
+
+/** Longest Retry-After believed, so a typo on the server cannot park the client for years. */
+const MAX_RETRY_AFTER_MS = 86_400_000;
+const DELAY_SECONDS = /^\s*\d+\s*$/;
+
+/**
+ * `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP-date, as milliseconds from
+ * now (0 for a date already past); undefined when absent or unreadable.
+ */
+export function retryAfterMs(header: unknown, now: number = Date.now()): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  const text = String(value);
+  let ms: number;
+  if (DELAY_SECONDS.test(text)) ms = Number(text) * 1000;
+  else {
+    const date = Date.parse(text);
+    if (Number.isNaN(date)) return undefined;
+    ms = Math.max(0, date - now);
+  }
+  return Math.min(ms, MAX_RETRY_AFTER_MS);
 }
 
 function parseJsonObject(raw: unknown): Record<string, unknown> | undefined {
