@@ -7,7 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { inspect } from 'node:util';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import axios, { type AxiosInstance } from 'axios';
-import { oauth2, TokenEndpointError, type OAuth2Options } from '../lib';
+import { oauth2, OAuth2Error, TokenEndpointError, type Logger, type OAuth2Options } from '../lib';
 import { AuthorizationServer } from './servers/authorization-server';
 import { ResourceServer } from './servers/resource-server';
 import { statusCounts, Trace } from './trace';
@@ -143,6 +143,65 @@ async function privateKeyJwt(scene: Scene): Promise<void> {
   trace.check('Authorization header on the token requests', sent.some(({ request }) => request.headers.authorization !== undefined), false);
 }
 
+/** A logger for the option `logger`: the plugin's own lines, printed as notes of the trace. */
+function traceLogger(trace: Trace): Logger {
+  const line = (level: string) => (fields: { event?: string }, message: string) => trace.note(`[${level}] ${message}`);
+  return { debug: () => {}, info: line('info'), warn: line('warn'), error: line('error') };
+}
+
+/** A failing authorization server: one 503 is retried unseen; during an outage, requests fail fast and it is left alone. */
+async function failingAuthorizationServer(scene: Scene): Promise<void> {
+  const { auth, trace } = scene;
+  trace.step('The authorization server stumbles, then goes down: retries, then a cooldown instead of a storm');
+  let blips = 1;
+  auth.override = (_req, res) => {
+    if (blips-- <= 0) return false;
+    res.writeHead(503).end();
+    return true;
+  };
+  const client = connect(scene, { logger: traceLogger(trace), tokenRetry: { baseDelayMs: 50, maxDelayMs: 100 } });
+  const first = await client.get('/orders/1');
+  trace.outcome(`one 503, retried within the same token fetch: the caller got ${statusCounts([first.status])}`);
+  trace.check('token requests for that call', trace.stepTokenRequests, 2);
+
+  const before = auth.requests.length;
+  auth.revokeAll();
+  auth.override = (_req, res) => (res.writeHead(503).end(), true);
+  trace.note('the authorization server answers 503 to everything, and every token is revoked; 10 callers loop for 2 s');
+  const outcomes = { ok: 0, failed: 0 };
+  const until = performance.now() + 2_000;
+  await Promise.all(
+    range(1, 10).map(async (n) => {
+      while (performance.now() < until) {
+        await client.get(`/orders/${n}`).then(
+          () => (outcomes.ok += 1),
+          (error: unknown) => {
+            if (!(error instanceof OAuth2Error)) throw error;
+            outcomes.failed += 1;
+          },
+        );
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }),
+  );
+  const duringOutage = auth.requests.length - before;
+  trace.outcome(`${outcomes.failed} calls failed fast with the token endpoint's error; the token endpoint saw ${duringOutage} token requests`);
+  // Fetches at 0 s and after the 1 s cooldown, each with at most 3 attempts.
+  trace.check('token requests during the 2 s outage, at most', Math.min(duringOutage, 6), duringOutage);
+
+  auth.override = undefined;
+  const back = performance.now();
+  let recovered: number | undefined;
+  while (recovered === undefined && performance.now() - back < 5_000) {
+    await client.get('/orders/1').then(
+      () => (recovered = performance.now() - back),
+      () => new Promise((resolve) => setTimeout(resolve, 50)),
+    );
+  }
+  trace.outcome(`the server is back: the first call succeeded ${recovered === undefined ? 'never' : `after ${Math.round(recovered)} ms`} (when the cooldown ended)`);
+  trace.check('recovered within the cooldown cap', recovered !== undefined, true);
+}
+
 async function main(): Promise<void> {
   const auth = await new AuthorizationServer({
     clients: { [CLIENT.id]: CLIENT.secret, [AWKWARD_CLIENT.id]: AWKWARD_CLIENT.secret },
@@ -165,8 +224,9 @@ async function main(): Promise<void> {
     await wrongSecret(scene);
     await awkwardCredentials(scene);
     await privateKeyJwt(scene);
+    await failingAuthorizationServer(scene);
     trace.summary([
-      ['token requests', auth.requests.length, 'one per token needed, however many calls wait for it'],
+      ['token requests', auth.requests.length, 'one per token needed, however many calls wait for it (and a few retries during the outage)'],
       ['API requests', api.requests.length, 'replays included'],
       ['401s replayed', trace.replays, 'each one answered 200 with the refreshed token'],
     ]);
