@@ -145,7 +145,7 @@ async function privateKeyJwt(scene: Scene): Promise<void> {
 
 /** A logger for the option `logger`: the plugin's own lines, printed as notes of the trace. */
 function traceLogger(trace: Trace): Logger {
-  const line = (level: string) => (fields: { event?: string }, message: string) => trace.note(`[${level}] ${message}`);
+  const line = (level: string) => (_fields: object, message: string) => trace.note(`[${level}] ${message}`);
   return { debug: () => {}, info: line('info'), warn: line('warn'), error: line('error') };
 }
 
