@@ -30,6 +30,7 @@ export class OAuth2Error extends Error {
     this.prototype.name = 'OAuth2Error';
   }
 
+  /** What went wrong, stable across versions: branch on it rather than on the message. */
   readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
@@ -41,6 +42,7 @@ export class OAuth2Error extends Error {
     }
   }
 
+  /** The error as plain data for a log: name, code, message and its own fields (never `cause`). */
   toJSON(): Record<string, unknown> {
     return { name: this.name, code: this.code, message: this.message, ...ownFields(this) };
   }
@@ -52,6 +54,7 @@ export class InvalidOptionsError extends OAuth2Error {
     this.prototype.name = 'InvalidOptionsError';
   }
 
+  /** The option at fault, e.g. `clientSecret` or `tokenRetry.retries`. */
   readonly option: string;
 
   constructor(option: string, problem: string) {
@@ -83,10 +86,15 @@ export class TokenEndpointError extends OAuth2Error {
     this.prototype.name = 'TokenEndpointError';
   }
 
+  /** HTTP status of the token response. */
   readonly status: number;
+  /** RFC 6749 §5.2 `error`, e.g. `invalid_client`, when the body had one. */
   readonly error?: string;
+  /** RFC 6749 §5.2 `error_description`, cleaned of credentials and cut to 1,000 printable characters. */
   readonly errorDescription?: string;
+  /** RFC 6749 §5.2 `error_uri`, cleaned like `errorDescription`. */
   readonly errorUri?: string;
+  /** What `Retry-After` asked on a 429 or 503, in milliseconds. */
   readonly retryAfterMs?: number;
 
   constructor(fields: TokenEndpointErrorFields) {
@@ -105,6 +113,7 @@ export class InvalidTokenResponseError extends OAuth2Error {
     this.prototype.name = 'InvalidTokenResponseError';
   }
 
+  /** HTTP status of the token response (200). */
   readonly status: number;
 
   constructor(status: number, problem: string) {
@@ -130,6 +139,7 @@ export class TokenTimeoutError extends OAuth2Error {
     this.prototype.name = 'TokenTimeoutError';
   }
 
+  /** The timeout that passed, in milliseconds. */
   readonly timeout: number;
 
   constructor(timeout: number) {

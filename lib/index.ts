@@ -5,12 +5,30 @@ export type {
   GrantType,
   AssertionSource,
   SigningAlgorithm,
+  AsymmetricAlgorithm,
+  HmacAlgorithm,
   PrivateKeyInput,
   ClientAssertionSource,
   TokenRetryOptions,
   Logger,
 } from './options';
-export type { OAuth2EventMap, OAuth2EventName, OAuth2Event, OAuth2Listener, ClientFields, FailureFields } from './telemetry/events';
+export type {
+  OAuth2EventMap,
+  OAuth2EventName,
+  OAuth2Event,
+  OAuth2Listener,
+  EventName,
+  ClientFields,
+  FailureFields,
+  FetchFields,
+  TokenAttemptFields,
+  TokenAttemptFailedFields,
+  TokenIssuedFields,
+  TokenFailedFields,
+  TokenInvalidatedFields,
+  CooldownRejectedFields,
+  ReplayFields,
+} from './telemetry/events';
 export { clientAssertionFromFile } from './client-auth/assertion-sources';
 export {
   ErrorCode,

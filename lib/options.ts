@@ -10,7 +10,8 @@ import { resolveRetryPolicy, type RetryPolicy, type TokenRetryOptions } from './
 
 export type { TokenEndpointAuthMethod } from './client-auth/options';
 export type { ClientAssertionSource } from './client-auth/assertion-sources';
-export type { PrivateKeyInput } from './client-auth/private-key-jwt';
+export type { PrivateKeyInput, AsymmetricAlgorithm } from './client-auth/private-key-jwt';
+export type { HmacAlgorithm } from './client-auth/client-secret-jwt';
 export type { GrantType, AssertionSource } from './grants';
 export type { Logger } from './telemetry/logger';
 export type { TokenRetryOptions } from './token/retry-policy';

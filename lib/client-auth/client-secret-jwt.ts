@@ -2,8 +2,9 @@ import { appendClientAssertion, signClientAssertion, type AssertionSettings } fr
 import type { ClientAuthentication } from './types';
 
 /** The algorithms of `client_secret_jwt` (OpenID Connect Core §9): HMAC over the secret's UTF-8 bytes. */
-export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
-export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number];
+export const HMAC_ALGORITHMS: readonly HmacAlgorithm[] = ['HS256', 'HS384', 'HS512'];
+/** A JWS `alg` of `client_secret_jwt`: HS256, HS384 or HS512. */
+export type HmacAlgorithm = 'HS256' | 'HS384' | 'HS512';
 
 /**
  * `client_secret_jwt`: a fresh JWT per token request, MACed with the client secret, in

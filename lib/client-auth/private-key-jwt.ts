@@ -4,8 +4,9 @@ import { appendClientAssertion, signClientAssertion, type AssertionSettings } fr
 import type { ClientAuthentication } from './types';
 
 /** The JWS algorithms `private_key_jwt` signs with (RFC 7518 §3, RFC 8037 for EdDSA). */
-export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
-export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
+export const ASYMMETRIC_ALGORITHMS: readonly AsymmetricAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+/** A JWS `alg` of `private_key_jwt`: RS256 to PS512, ES256/ES384/ES512, EdDSA. */
+export type AsymmetricAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
 
 /** What `privateKey` accepts: a PEM string, a private JWK, or a Node KeyObject. */
 export type PrivateKeyInput = string | JsonWebKey | KeyObject;

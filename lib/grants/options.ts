@@ -5,7 +5,11 @@ import { JWT_BEARER, type AssertionSource } from './jwt-bearer';
 import { PASSWORD } from './password';
 
 /** The grant used to obtain tokens: RFC 6749 §4.4 (default), §4.3, or RFC 7523 §2.1. */
-export type GrantType = typeof CLIENT_CREDENTIALS | typeof PASSWORD | typeof JWT_BEARER;
+/**
+ * The grant of option `grantType`: client credentials (RFC 6749 §4.4), resource owner
+ * password (RFC 6749 §4.3), or a JWT assertion (RFC 7523 §2.1).
+ */
+export type GrantType = 'client_credentials' | 'password' | 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 /** The grant of a handle, checked: one shape per grant, with exactly what it sends. */
 export type ResolvedGrant =

@@ -28,54 +28,102 @@ export interface FailureFields {
   error?: string;
 }
 
-/**
- * Every moment the plugin reports, by name, with the fields it reports it with (besides
- * the ClientFields every event carries). `fetchId` ties together the events of one
- * token fetch: one fetch is shared by every request waiting at the time and may make
- * several attempts (HTTP token requests).
- */
-export interface OAuth2EventMap {
-  /** A token fetch starts: no usable token (or a renewal ahead of expiry, `renewal: true`). */
-  'token:fetch': { fetchId: number; renewal: boolean };
-  /** One token request of a fetch is about to be sent; `attempt` counts from 1. */
-  'token:attempt': { fetchId: number; attempt: number; renewal: boolean };
-  /**
-   * One token request failed. `retryInMs` says when the next attempt of this fetch starts;
-   * absent when there is none (the fetch fails, see `token:failed`).
-   */
-  'token:attempt-failed': FailureFields & { fetchId: number; attempt: number; durationMs: number; retryInMs?: number; renewal: boolean };
-  /** The fetch obtained a token. `expiresInMs` when the server said (`expires_in`). */
-  'token:issued': { fetchId: number; attempts: number; durationMs: number; renewal: boolean; expiresInMs?: number };
-  /**
-   * The fetch failed for good. Its callers get the error; for `cooldownMs` after it, requests
-   * that need a token fail at once with the same error instead of starting another fetch.
-   * `tokenStillValid`: a renewal failed while the cached token still serves requests.
-   */
-  'token:failed': FailureFields & {
-    fetchId: number;
-    attempts: number;
-    durationMs: number;
-    renewal: boolean;
-    cooldownMs: number;
-    tokenStillValid: boolean;
-  };
-  /**
-   * The cached token was dropped: `'unauthorized'` (a resource answered 401 to it),
-   * `'manual'` (`handle.invalidate()`), `'force-refresh'` (`getToken({ forceRefresh: true })`).
-   */
-  'token:invalidated': { reason: 'unauthorized' | 'manual' | 'force-refresh' };
-  /**
-   * A request was refused at once because the token endpoint is cooling down after a
-   * failure; `remainingMs` until the next fetch may start.
-   */
-  'token:cooldown-rejected': FailureFields & { remainingMs: number };
-  /**
-   * A request answered 401 is sent again with a fresh token; `replay` counts from 1 up to
-   * the `retries` option. `url` is the request's origin and path, never its query.
-   */
-  'request:replay': { replay: number; method: string; url: string };
+/** Fields of every event about one token fetch. */
+export interface FetchFields {
+  /** Ties together the events of one fetch (counts from 1 per handle). */
+  fetchId: number;
+  /** Whether the fetch renews a still-valid token ahead of its expiry (nobody waits for it). */
+  renewal: boolean;
 }
 
+/** `token:attempt`: one token request of a fetch is about to be sent. */
+export interface TokenAttemptFields extends FetchFields {
+  /** Which attempt of the fetch, from 1. */
+  attempt: number;
+}
+
+/** `token:attempt-failed`: one token request failed. */
+export interface TokenAttemptFailedFields extends FailureFields, FetchFields {
+  /** Which attempt of the fetch, from 1. */
+  attempt: number;
+  /** How long the attempt took, in milliseconds. */
+  durationMs: number;
+  /** When the next attempt of this fetch starts; absent when none does (`token:failed` follows). */
+  retryInMs?: number;
+}
+
+/** `token:issued`: the fetch obtained a token. */
+export interface TokenIssuedFields extends FetchFields {
+  /** How many token requests the fetch sent. */
+  attempts: number;
+  /** How long the fetch took, waits between attempts included, in milliseconds. */
+  durationMs: number;
+  /** The token's lifetime from `expires_in`, in milliseconds, when the server gave one. */
+  expiresInMs?: number;
+}
+
+/** `token:failed`: the fetch failed for good; its callers get the error. */
+export interface TokenFailedFields extends FailureFields, FetchFields {
+  /** How many token requests the fetch sent (0 when an assertion could not be made). */
+  attempts: number;
+  /** How long the fetch took, in milliseconds. */
+  durationMs: number;
+  /** For how long requests that need a token now fail at once with this error (0: no cooldown). */
+  cooldownMs: number;
+  /** A renewal failed while the cached token still serves requests. */
+  tokenStillValid: boolean;
+}
+
+/** `token:invalidated`: the cached token was dropped. */
+export interface TokenInvalidatedFields {
+  /**
+   * `'unauthorized'`: a resource answered 401 to it; `'manual'`: `handle.invalidate()`;
+   * `'force-refresh'`: `getToken({ forceRefresh: true })`.
+   */
+  reason: 'unauthorized' | 'manual' | 'force-refresh';
+}
+
+/** `token:cooldown-rejected`: a request was refused at once, the token endpoint cooling down after a failure. */
+export interface CooldownRejectedFields extends FailureFields {
+  /** Milliseconds until the next fetch may start. */
+  remainingMs: number;
+}
+
+/** `request:replay`: a request answered 401 is sent again with a fresh token. */
+export interface ReplayFields {
+  /** Which replay of the request, from 1 up to the `retries` option. */
+  replay: number;
+  /** The HTTP method, upper case. */
+  method: string;
+  /** The request's origin and path, never its query. */
+  url: string;
+}
+
+/**
+ * Every moment the plugin reports, by name, with the fields it reports it with (besides
+ * the ClientFields every event carries). One fetch is shared by every request waiting at
+ * the time and may make several attempts (HTTP token requests).
+ */
+export interface OAuth2EventMap {
+  /** A token fetch starts: no usable token, or a renewal ahead of expiry. */
+  'token:fetch': FetchFields;
+  /** One token request of a fetch is about to be sent. */
+  'token:attempt': TokenAttemptFields;
+  /** One token request failed; `retryInMs` says whether and when another follows. */
+  'token:attempt-failed': TokenAttemptFailedFields;
+  /** The fetch obtained a token. */
+  'token:issued': TokenIssuedFields;
+  /** The fetch failed for good, and the cooldown it starts. */
+  'token:failed': TokenFailedFields;
+  /** The cached token was dropped, and why. */
+  'token:invalidated': TokenInvalidatedFields;
+  /** A request was refused at once during a cooldown. */
+  'token:cooldown-rejected': CooldownRejectedFields;
+  /** A request answered 401 is replayed with a fresh token. */
+  'request:replay': ReplayFields;
+}
+
+/** The name of an event: a key of OAuth2EventMap, such as `'token:failed'`. */
 export type OAuth2EventName = keyof OAuth2EventMap;
 
 /** Every event name, for checking a name given at run time. */
@@ -91,8 +139,15 @@ export const EVENT_NAMES: readonly OAuth2EventName[] = [
 ];
 
 /** What a listener of `name` receives: the event's own fields and the client's. */
-export type OAuth2Event<Name extends OAuth2EventName = OAuth2EventName> = ClientFields & OAuth2EventMap[Name] & { event: Name };
+export type OAuth2Event<Name extends OAuth2EventName = OAuth2EventName> = ClientFields & OAuth2EventMap[Name] & EventName<Name>;
 
+/** The `event` field of every event. */
+export interface EventName<Name extends OAuth2EventName> {
+  /** Which event this is. */
+  event: Name;
+}
+
+/** A function `handle.on(name, listener)` calls with each event of that name. */
 export type OAuth2Listener<Name extends OAuth2EventName> = (event: OAuth2Event<Name>) => void;
 
 /** Where the token manager and the interceptors report what they do. Emitting costs nothing when nobody listens. */

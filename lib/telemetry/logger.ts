@@ -7,9 +7,13 @@ import { EVENT_NAMES, type EventHub, type FailureFields, type ListenerFailure, t
  * `console`, a pino logger or a winston logger.
  */
 export interface Logger {
+  /** Token fetches and attempts, cooldown refusals: detail for troubleshooting. */
   debug(...args: never[]): unknown;
+  /** Tokens issued and renewed, invalidations, 401 replays. */
   info(...args: never[]): unknown;
+  /** Failed attempts that will be retried; a failed renewal while the token still serves. */
   warn(...args: never[]): unknown;
+  /** Token fetches that failed for good. */
   error(...args: never[]): unknown;
 }
 
