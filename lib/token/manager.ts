@@ -113,13 +113,13 @@ export class TokenManager {
    * During a cooldown after a failed fetch, rejects at once with that fetch's error.
    */
   getToken({ deadline = Infinity, forceRefresh = false }: TokenRequest = {}): Promise<string> {
-    if (forceRefresh) this.#dropCachedToken();
-    else {
+    if (!forceRefresh) {
       const token = this.peek();
       if (token !== undefined) return Promise.resolve(token);
     }
     const shared = this.#inFlight;
     if (shared !== undefined) {
+      if (forceRefresh) this.#dropCachedToken();
       // A background renewal that a caller now waits for must keep the process alive.
       shared.liveness.hold();
       shared.latestDeadline = Math.max(shared.latestDeadline, deadline);
@@ -128,8 +128,10 @@ export class TokenManager {
     const refusal = this.#cooldown.at(this.#now());
     if (refusal !== undefined) {
       this.#emit('token:cooldown-rejected', { ...describeFailure(refusal.error), remainingMs: Math.ceil(refusal.remainingMs) });
+      // A refused forceRefresh leaves a still-valid token to the requests that use it.
       return Promise.reject(refusal.error);
     }
+    if (forceRefresh) this.#dropCachedToken();
     return this.#startFetch(new Liveness(true), deadline, false);
   }
 
