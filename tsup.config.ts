@@ -35,4 +35,11 @@ export default defineConfig({
   // No minification and no keepNames: the output reads like the source, and keepNames
   // would wrap every closure the hot path creates per request in a defineProperty call.
   minify: false,
+  // The ES module build's own URL, for the createRequire that loads the optional peer
+  // dependency @opentelemetry/api (lib/telemetry/opentelemetry.ts) synchronously: an ES
+  // module has no `require`. Read only when used, so an ES module bundled to CommonJS
+  // (where import.meta is empty) still loads. The CommonJS build has `require`.
+  esbuildOptions(options, { format }) {
+    options.define = { ...options.define, __MODULE_URL__: format === 'esm' ? 'import.meta.url' : 'undefined' };
+  },
 });

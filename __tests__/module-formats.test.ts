@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /**
@@ -120,10 +121,15 @@ describe('the package is a true dual package (CommonJS and ESM builds)', () => {
     expect(runJson(['--input-type=module', '-e', script])).toEqual({ same: [], esmHasDefault: false });
   });
 
-  it('the ESM build imports axios with import statements and never requires anything', () => {
+  it('the ESM build imports axios with import statements and requires nothing but the optional @opentelemetry/api', () => {
     const code = readFileSync(path.join(dist, 'index.mjs'), 'utf8');
     expect(code).not.toMatch(/\brequire\s*\(/);
-    expect(code).not.toMatch(/\bcreateRequire\b/);
+    // The one module it requires: the optional peer @opentelemetry/api, synchronously from
+    // its own URL, since an ES module has no synchronous import (lib/telemetry/opentelemetry.ts).
+    // (esbuild's `__require` helper, which throws in an ES module, and a require made from import.meta.url)
+    const required = [...code.matchAll(/\b(?:__)?require\s*\(\s*["']([^"']+)["']|\(import\.meta\.url\)\s*\(\s*["']([^"']+)["']/g)].map((m) => m[1] ?? m[2]);
+    expect(required.length).toBeGreaterThan(0);
+    expect(new Set(required)).toEqual(new Set(['@opentelemetry/api']));
     expect(code).not.toMatch(/\bimport\s*\(\s*["']axios["']\s*\)/);
     // Every mention of the 'axios' specifier is the `from "axios"` of a static import.
     const specifiers = code.match(/["']axios["']/g) ?? [];
@@ -159,5 +165,122 @@ describe('the package is a true dual package (CommonJS and ESM builds)', () => {
       expect(map.sourcesContent).toHaveLength(map.sources.length);
       expect(map.sourcesContent!.every((content) => typeof content === 'string' && content.length > 0)).toBe(true);
     }
+  });
+});
+
+/**
+ * `@opentelemetry/api` is an optional peer dependency. Each build is installed in a
+ * directory of its own under the OS temp dir, next to axios and jose only (symlinks to this
+ * repo's), or also next to @opentelemetry/api and the SDK; an app in each module system
+ * authorizes a request against a loopback token endpoint and API of its own.
+ */
+describe('the optional peer dependency @opentelemetry/api, in both builds', () => {
+  let sandbox: string;
+
+  /** The start of an app: its imports, and `req`, a require from the app's directory. */
+  const preludes = {
+    cjs: `
+      const http = require('node:http');
+      const { createRequire } = require('node:module');
+      const axios = require('axios');
+      const { oauth2 } = require('axios-client-credentials');
+      const req = require;
+      const libraryFile = require.resolve('axios-client-credentials');
+    `,
+    mjs: `
+      import http from 'node:http';
+      import { createRequire } from 'node:module';
+      import { fileURLToPath } from 'node:url';
+      import axios from 'axios';
+      import { oauth2 } from 'axios-client-credentials';
+      const req = createRequire(import.meta.url);
+      const libraryFile = fileURLToPath(import.meta.resolve('axios-client-credentials'));
+    `,
+  };
+
+  /** Registers a tracer provider when it can, authorizes one request, prints what happened as JSON. */
+  const app = `
+    const otelFiles = () => Object.keys(req.cache).filter((file) => file.includes('@opentelemetry')).length;
+    let resolvable = true;
+    try {
+      // From where the library looks for it.
+      createRequire(libraryFile).resolve('@opentelemetry/api');
+    } catch {
+      resolvable = false;
+    }
+    const loadedBeforeOauth2 = otelFiles();
+    let exporter;
+    if (resolvable) {
+      const { trace } = req('@opentelemetry/api');
+      const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = req('@opentelemetry/sdk-trace-base');
+      exporter = new InMemorySpanExporter();
+      trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    }
+    const server = http.createServer((request, response) => {
+      response.setHeader('Content-Type', 'application/json');
+      if (request.url === '/token') return response.end(JSON.stringify({ access_token: 'tok3n', token_type: 'Bearer', expires_in: 60 }));
+      response.statusCode = request.headers.authorization === 'Bearer tok3n' ? 200 : 401;
+      response.end('{}');
+    });
+    server.listen(0, '127.0.0.1', async () => {
+      const base = 'http://127.0.0.1:' + server.address().port;
+      const api = axios.create({ baseURL: base });
+      oauth2(api, { tokenEndpoint: base + '/token', clientId: 'client', clientSecret: 'secret' });
+      const { status } = await api.get('/data');
+      server.close();
+      console.log(JSON.stringify({
+        file: libraryFile.split(/[\\/]/).slice(-2).join('/'),
+        resolvable,
+        loadedBeforeOauth2,
+        loaded: otelFiles() > 0,
+        status,
+        spans: exporter ? exporter.getFinishedSpans().map((span) => span.name) : [],
+      }));
+    });
+  `;
+
+  beforeAll(() => {
+    sandbox = mkdtempSync(path.join(os.tmpdir(), 'axios-client-credentials-otel-'));
+    for (const variant of ['without', 'with']) {
+      const modules = path.join(sandbox, variant, 'node_modules');
+      const installed = path.join(modules, 'axios-client-credentials');
+      mkdirSync(installed, { recursive: true });
+      cpSync(dist, path.join(installed, 'dist'), { recursive: true });
+      copyFileSync(path.join(root, 'package.json'), path.join(installed, 'package.json'));
+      const link = (name: string): void => symlinkSync(path.join(root, 'node_modules', name), path.join(modules, name), 'dir');
+      link('axios');
+      link('jose');
+      if (variant === 'with') {
+        mkdirSync(path.join(modules, '@opentelemetry'));
+        link('@opentelemetry/api');
+        link('@opentelemetry/sdk-trace-base');
+      }
+      writeFileSync(path.join(sandbox, variant, 'app.cjs'), preludes.cjs + app);
+      writeFileSync(path.join(sandbox, variant, 'app.mjs'), preludes.mjs + app);
+    }
+  });
+
+  afterAll(() => {
+    rmSync(sandbox, { recursive: true, force: true });
+  });
+
+  function runApp(variant: 'with' | 'without', file: 'app.cjs' | 'app.mjs'): Record<string, unknown> {
+    const output = execFileSync(process.execPath, [file], { cwd: path.join(sandbox, variant), encoding: 'utf8' });
+    const lines = output.trim().split('\n');
+    return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
+  }
+
+  it.each([
+    ['require()', 'app.cjs', 'dist/index.js'],
+    ['import', 'app.mjs', 'dist/index.mjs'],
+  ] as const)('without it, the build that %s gets loads, authorizes a request and loads nothing of OpenTelemetry', (_how, file, built) => {
+    expect(runApp('without', file)).toEqual({ file: built, resolvable: false, loadedBeforeOauth2: 0, loaded: false, status: 200, spans: [] });
+  });
+
+  it.each([
+    ['require()', 'app.cjs', 'dist/index.js'],
+    ['import', 'app.mjs', 'dist/index.mjs'],
+  ] as const)('with it and an SDK, the build that %s gets records the token fetch, and loads the API only once oauth2() is called', (_how, file, built) => {
+    expect(runApp('with', file)).toEqual({ file: built, resolvable: true, loadedBeforeOauth2: 0, loaded: true, status: 200, spans: ['oauth2.token.fetch'] });
   });
 });

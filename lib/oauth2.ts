@@ -5,6 +5,7 @@ import { isAxiosInstance, resolveOptions, type OAuth2Options } from './options';
 import { createOriginFilter } from './axios/origins';
 import { clientFields, EVENT_NAMES, EventHub, type OAuth2EventName, type OAuth2Listener } from './telemetry/events';
 import { logEvents, reportListenerFailures } from './telemetry/logger';
+import { recordWithOpenTelemetry } from './telemetry/opentelemetry';
 import { createTokenFetcher } from './token/request';
 import { TokenManager } from './token/manager';
 
@@ -54,6 +55,7 @@ export function oauth2(instance: AxiosInstance, options: OAuth2Options): OAuth2H
   }
   const events = new EventHub(clientFields(resolved), resolved.logger === undefined ? undefined : reportListenerFailures(resolved.logger));
   if (resolved.logger !== undefined) logEvents(events, resolved.logger);
+  if (resolved.openTelemetry) recordWithOpenTelemetry(events);
   const manager = new TokenManager(createTokenFetcher(resolved), {
     defaultLifetimeMs: resolved.defaultLifetimeMs,
     retryPolicy: resolved.tokenRetry,
