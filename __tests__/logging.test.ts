@@ -193,6 +193,7 @@ describe.each(LOGGERS)('option `logger` with %s', (_name, capture) => {
       attempts: 1,
       durationMs: expect.any(Number),
       renewal: false,
+      source: 'endpoint',
       expiresInMs: 3_600_000,
       ...(_name === 'a winston child logger' ? { service: 'billing' } : {}),
     });

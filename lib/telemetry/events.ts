@@ -54,7 +54,9 @@ export interface TokenAttemptFailedFields extends FailureFields, FetchFields {
 
 /** `token:issued`: the fetch obtained a token. */
 export interface TokenIssuedFields extends FetchFields {
-  /** How many token requests the fetch sent. */
+  /** `'endpoint'`: this process fetched it; `'store'`: another process did, and shared it through the store. */
+  source: 'endpoint' | 'store';
+  /** How many token requests the fetch sent (0 when the token came from the store). */
   attempts: number;
   /** How long the fetch took, waits between attempts included, in milliseconds. */
   durationMs: number;
@@ -76,11 +78,8 @@ export interface TokenFailedFields extends FailureFields, FetchFields {
 
 /** `token:invalidated`: the cached token was dropped. */
 export interface TokenInvalidatedFields {
-  /**
-   * `'unauthorized'`: a resource answered 401 to it; `'manual'`: `handle.invalidate()`;
-   * `'force-refresh'`: `getToken({ forceRefresh: true })`.
-   */
-  reason: 'unauthorized' | 'manual' | 'force-refresh';
+  /** `'unauthorized'`: a resource answered 401 to it; `'manual'`: `handle.invalidate()`. */
+  reason: 'unauthorized' | 'manual';
 }
 
 /** `token:cooldown-rejected`: a request was refused at once, the token endpoint cooling down after a failure. */

@@ -63,7 +63,10 @@ const LINES: { [Name in OAuth2EventName]: (event: OAuth2Event<Name>) => LogLine 
       : { level: 'warn', message: `token request failed (${failureSummary(event)}), attempt ${event.attempt}; retrying in ${event.retryInMs} ms` },
   'token:issued': (event) => ({
     level: 'info',
-    message: `${event.renewal ? 'access token renewed' : 'access token issued'} in ${event.durationMs} ms${event.attempts > 1 ? ` after ${event.attempts} attempts` : ''}`,
+    message:
+      event.source === 'store'
+        ? `${event.renewal ? 'access token renewed' : 'access token taken'} from the shared store in ${event.durationMs} ms (another process fetched it)`
+        : `${event.renewal ? 'access token renewed' : 'access token issued'} in ${event.durationMs} ms${event.attempts > 1 ? ` after ${event.attempts} attempts` : ''}`,
   }),
   'token:failed': (event) => ({ level: event.tokenStillValid ? 'warn' : 'error', message: tokenFailedMessage(event) }),
   'token:invalidated': (event) => ({ level: 'info', message: `cached access token dropped: ${INVALIDATION_REASONS[event.reason]}` }),
@@ -77,7 +80,6 @@ const LINES: { [Name in OAuth2EventName]: (event: OAuth2Event<Name>) => LogLine 
 const INVALIDATION_REASONS: Record<OAuth2EventMap['token:invalidated']['reason'], string> = {
   unauthorized: 'a request with it was answered 401',
   manual: 'handle.invalidate() was called',
-  'force-refresh': 'getToken({ forceRefresh: true }) was called',
 };
 
 /** `invalid_client, HTTP 401`, `HTTP 503`, or the error code when the server never answered. */

@@ -26,12 +26,50 @@ interface CachedToken {
   readonly expiresAt: number;
 }
 
+/**
+ * How long a token of `lifetimeMs` may be handed out: its lifetime less the expiry margin.
+ * A shared store keeps a token exactly this long, so no process takes one that it would
+ * already count as expired.
+ */
+export function usableLifetimeMs(lifetimeMs: number): number {
+  return lifetimeMs - Math.min(lifetimeMs * EXPIRY_MARGIN_FRACTION, MAX_EXPIRY_MARGIN_MS);
+}
+
+/**
+ * Where tokens come from when they are shared beyond this process (option `store`): it
+ * decides whether to take a token another process fetched, to wait for one being fetched,
+ * or to call `fromEndpoint` itself. Without it, every fetch calls `fromEndpoint`.
+ */
+export interface TokenSharing {
+  obtain(fromEndpoint: () => Promise<IssuedToken>, request: SharingRequest): Promise<SharedIssue>;
+  /** A resource refused `token` (a 401): it must not be handed out again, here or elsewhere. */
+  refused(token: string): void;
+}
+
+/** What a fetch asks of TokenSharing. */
+export interface SharingRequest {
+  /** Whether it renews a still-valid token (nobody waits for it). */
+  renewal: boolean;
+  /** The token this fetch replaces (the cached or last one): one equal to it is not new. */
+  replacing: string | undefined;
+  /** Whether the fetch may keep the process alive (see Liveness). */
+  liveness: Liveness;
+}
+
+/** A token from TokenSharing, and where it came from. */
+export interface SharedIssue {
+  issued: IssuedToken;
+  source: 'endpoint' | 'store';
+}
+
 /** The fetch all callers share, while it runs. */
 interface SharedFetch {
   readonly promise: Promise<string>;
   readonly liveness: Liveness;
   /** Latest deadline of the requests waiting (Infinity when one waits without a deadline, or for a renewal). */
   latestDeadline: number;
+  /** Dropped by an invalidation while nobody waited for it: it makes no further attempt. */
+  abandoned: boolean;
 }
 
 export interface TokenManagerOptions {
@@ -41,6 +79,8 @@ export interface TokenManagerOptions {
   retryPolicy?: RetryPolicy;
   /** Where token fetches, failures and invalidations are reported. */
   emit?: Emit;
+  /** Tokens shared with other processes through a store; default: this process only. */
+  sharing?: TokenSharing;
   /** Monotonic clock, in milliseconds. */
   now?: () => number;
   /** Source of backoff jitter, in [0, 1). */
@@ -69,12 +109,15 @@ export class TokenManager {
   readonly #emit: Emit;
   readonly #now: () => number;
   readonly #random: () => number;
+  readonly #sharing: TokenSharing | undefined;
   #cached: CachedToken | undefined;
   #latest: string | undefined;
   #inFlight: SharedFetch | undefined;
   /** Counts invalidations: a fetch started before the latest one hands its token to nobody new. */
   #generation = 0;
   #fetches = 0;
+  /** Set while a cooldown refusal is being reported (see #refuse). */
+  #refusing = false;
   #renewRetryAt = 0;
 
   constructor(fetchToken: FetchToken, options: TokenManagerOptions = {}) {
@@ -87,6 +130,7 @@ export class TokenManager {
     // resumed, a changed timezone setting) cannot lengthen or shorten.
     this.#now = options.now ?? (() => performance.now());
     this.#random = options.random ?? Math.random;
+    this.#sharing = options.sharing;
   }
 
   /**
@@ -113,26 +157,35 @@ export class TokenManager {
    * During a cooldown after a failed fetch, rejects at once with that fetch's error.
    */
   getToken({ deadline = Infinity, forceRefresh = false }: TokenRequest = {}): Promise<string> {
+    // forceRefresh only looks past the cached token: that token keeps serving the other
+    // requests until the new one replaces it, and stays if the fetch fails.
     if (!forceRefresh) {
       const token = this.peek();
       if (token !== undefined) return Promise.resolve(token);
     }
     const shared = this.#inFlight;
     if (shared !== undefined) {
-      if (forceRefresh) this.#dropCachedToken();
       // A background renewal that a caller now waits for must keep the process alive.
       shared.liveness.hold();
       shared.latestDeadline = Math.max(shared.latestDeadline, deadline);
-      return shared.promise;
+      return shared.promise.catch(rethrowOwnCopy);
     }
     const refusal = this.#cooldown.at(this.#now());
-    if (refusal !== undefined) {
-      this.#emit('token:cooldown-rejected', { ...describeFailure(refusal.error), remainingMs: Math.ceil(refusal.remainingMs) });
-      // A refused forceRefresh leaves a still-valid token to the requests that use it.
-      return Promise.reject(refusal.error);
+    if (refusal !== undefined) return this.#refuse(refusal.error, refusal.remainingMs);
+    return this.#startFetch(new Liveness(true), deadline, false).catch(rethrowOwnCopy);
+  }
+
+  /** During a cooldown: the failed fetch's error, at once. A listener that asks for a token here is not told again. */
+  #refuse(error: unknown, remainingMs: number): Promise<never> {
+    if (!this.#refusing) {
+      this.#refusing = true;
+      try {
+        this.#emit('token:cooldown-rejected', { ...describeFailure(error), remainingMs: Math.ceil(remainingMs) });
+      } finally {
+        this.#refusing = false;
+      }
     }
-    if (forceRefresh) this.#dropCachedToken();
-    return this.#startFetch(new Liveness(true), deadline, false);
+    return Promise.reject(ownCopy(error));
   }
 
   /**
@@ -142,19 +195,15 @@ export class TokenManager {
    * for an old token discards neither its successor nor the fetch that brings it.
    */
   invalidate(rejectedToken?: string): void {
+    if (rejectedToken !== undefined) this.#sharing?.refused(rejectedToken);
     if (rejectedToken !== undefined && this.#cached?.value !== rejectedToken) return;
     const hadSomething = this.#cached !== undefined || this.#inFlight !== undefined;
+    // A fetch nobody waits for (a renewal) stops retrying; its waiters, if any, still get its outcome.
+    if (this.#inFlight !== undefined && !this.#inFlight.liveness.isHeld) this.#inFlight.abandoned = true;
     this.#cached = undefined;
     this.#inFlight = undefined;
     this.#generation++;
     if (hadSomething) this.#emit('token:invalidated', { reason: rejectedToken === undefined ? 'manual' : 'unauthorized' });
-  }
-
-  /** `forceRefresh`: the cached token goes; a fetch in flight stays, since what it brings is new. */
-  #dropCachedToken(): void {
-    if (this.#cached === undefined) return;
-    this.#cached = undefined;
-    this.#emit('token:invalidated', { reason: 'force-refresh' });
   }
 
   #startFetch(liveness: Liveness, deadline: number, renewal: boolean): Promise<string> {
@@ -162,7 +211,6 @@ export class TokenManager {
     const generation = this.#generation;
     const fetchId = ++this.#fetches;
     let attempts = 0;
-    this.#emit('token:fetch', { fetchId, renewal });
     const observer = {
       attemptStarts: (attempt: number): void => {
         attempts = attempt;
@@ -173,18 +221,28 @@ export class TokenManager {
         this.#emit('token:attempt-failed', retryInMs === undefined ? fields : { ...fields, retryInMs });
       },
     };
-    const progress = { liveness, latestDeadline: () => shared.latestDeadline };
+    const progress = { liveness, latestDeadline: () => shared.latestDeadline, isAbandoned: () => shared.abandoned };
     const clock = { now: this.#now, random: this.#random };
-    const promise: Promise<string> = fetchWithRetries(this.#fetchToken, this.#retryPolicy, progress, observer, clock)
+    const fromEndpoint = (): Promise<IssuedToken> => fetchWithRetries(this.#fetchToken, this.#retryPolicy, progress, observer, clock);
+    const replacing = this.#cached?.value ?? this.#latest;
+    const sharing = this.#sharing;
+    // Everything that reports starts a microtask later, once this fetch is the one in
+    // flight: a listener that asks for a token then joins it instead of starting another.
+    const obtained: Promise<SharedIssue> = Promise.resolve().then(() => {
+      this.#emit('token:fetch', { fetchId, renewal });
+      if (sharing === undefined) return fromEndpoint().then((issued) => ({ issued, source: 'endpoint' as const }));
+      return sharing.obtain(fromEndpoint, { renewal, replacing, liveness });
+    });
+    const promise: Promise<string> = obtained
       .then(
-        (issued) => {
+        ({ issued, source }) => {
           const fetchMs = this.#now() - requestedAt;
           // Its callers asked before an invalidation and get what they asked for; the cache does not.
           if (generation === this.#generation) {
             this.#store(issued, requestedAt, fetchMs);
             this.#cooldown.succeeded();
           }
-          const fields = { fetchId, attempts, durationMs: Math.round(fetchMs), renewal };
+          const fields = { fetchId, attempts, durationMs: Math.round(fetchMs), renewal, source };
           this.#emit('token:issued', issued.lifetimeMs === undefined ? fields : { ...fields, expiresInMs: issued.lifetimeMs });
           return issued.accessToken;
         },
@@ -199,7 +257,7 @@ export class TokenManager {
       .finally(() => {
         if (this.#inFlight === shared) this.#inFlight = undefined;
       });
-    const shared: SharedFetch = { promise, liveness, latestDeadline: deadline };
+    const shared: SharedFetch = { promise, liveness, latestDeadline: deadline, abandoned: false };
     this.#inFlight = shared;
     return promise;
   }
@@ -227,4 +285,24 @@ export class TokenManager {
     const renewAhead = Math.min(Math.max(margin, 2 * fetchMs), (lifetime - margin) / 2);
     this.#cached = { value: issued.accessToken, renewAt: expiresAt - renewAhead, expiresAt };
   }
+}
+
+/**
+ * Each caller gets its own copy of a failure shared by many (the waiters of one fetch,
+ * every request refused during a cooldown): axios appends the caller's stack to the error
+ * it rejects with, and apps add fields to errors, which must not pile up on, or leak into,
+ * other callers' errors. Same class, same fields; the stack is the copy's own.
+ */
+function ownCopy(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const copy = Object.create(Object.getPrototypeOf(error) as object) as Error;
+  for (const key of Reflect.ownKeys(error)) {
+    if (key !== 'stack') Object.defineProperty(copy, key, Object.getOwnPropertyDescriptor(error, key)!);
+  }
+  Error.captureStackTrace(copy, ownCopy);
+  return copy;
+}
+
+function rethrowOwnCopy(error: unknown): never {
+  throw ownCopy(error);
 }

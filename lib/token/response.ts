@@ -98,6 +98,15 @@ function endpointError(status: number, body: TokenErrorBody | undefined, scrub: 
 /** Longest Retry-After believed, so a typo on the server cannot park the client for years. */
 const MAX_RETRY_AFTER_MS = 86_400_000;
 const DELAY_SECONDS = /^\s*\d+\s*$/;
+/**
+ * The three HTTP-date forms (RFC 9110 §5.6.7): IMF-fixdate, obsolete RFC 850 and asctime.
+ * Only these go to Date.parse, which would also read "1.5" or "-5" as dates.
+ */
+const HTTP_DATE = [
+  /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+  /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/,
+  /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/,
+];
 
 /**
  * `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP-date, as milliseconds from
@@ -106,10 +115,11 @@ const DELAY_SECONDS = /^\s*\d+\s*$/;
 export function retryAfterMs(header: unknown, now: number = Date.now()): number | undefined {
   const value = Array.isArray(header) ? header[0] : header;
   if (typeof value !== 'string' && typeof value !== 'number') return undefined;
-  const text = String(value);
+  const text = String(value).trim();
   let ms: number;
   if (DELAY_SECONDS.test(text)) ms = Number(text) * 1000;
   else {
+    if (!HTTP_DATE.some((form) => form.test(text))) return undefined;
     const date = Date.parse(text);
     if (Number.isNaN(date)) return undefined;
     ms = Math.max(0, date - now);

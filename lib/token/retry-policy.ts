@@ -15,9 +15,10 @@ export interface TokenRetryOptions {
   /** Longest backoff between two attempts, in milliseconds. Default `2000`. */
   maxDelayMs?: number;
   /**
-   * Longest time one fetch may take, attempts and waits together, in milliseconds: no retry
-   * starts that would end its wait past it. Each attempt also has its own timeout
-   * (`backend.timeout`, default 10 s). Default `15000`.
+   * How long a fetch keeps retrying, in milliseconds from its first attempt: no wait is
+   * started that would end past it. The attempt then sent may take up to its own timeout
+   * (`backend.timeout`, default 10 s), so a fetch lasts at most this plus one timeout.
+   * Default `15000`.
    */
   budgetMs?: number;
   /**
@@ -79,10 +80,13 @@ export function resolveRetryPolicy(value: unknown): RetryPolicy {
   return Object.freeze(policy) as unknown as RetryPolicy;
 }
 
+/** The longest delay a Node.js timer takes (2^31 − 1 ms, about 24.8 days); longer ones fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 function checkedSetting(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > MAX_TIMER_MS) {
     const shown = typeof value === 'number' || typeof value === 'boolean' || value === null ? String(value) : `a ${typeof value}`;
-    throw new InvalidOptionsError(`tokenRetry.${name}`, `expected a non-negative integer; got ${shown}`);
+    throw new InvalidOptionsError(`tokenRetry.${name}`, `expected a non-negative integer of at most ${MAX_TIMER_MS}; got ${shown}`);
   }
   return value;
 }
@@ -102,6 +106,16 @@ const PERMANENT_NETWORK_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_REJECTED',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'INVALID_CA',
+  'HOSTNAME_MISMATCH',
+  // TLS spoken to a port that does not (an http: server behind an https: URL): "wrong version number".
+  'EPROTO',
   'ERR_INVALID_URL',
 ]);
 
@@ -114,7 +128,7 @@ export function isTransient(error: unknown): boolean {
   if (error instanceof TokenTimeoutError) return true;
   if (error instanceof TokenRequestError) {
     const code = (error.cause as { code?: unknown } | undefined)?.code;
-    return !(typeof code === 'string' && PERMANENT_NETWORK_CODES.has(code));
+    return !(typeof code === 'string' && (PERMANENT_NETWORK_CODES.has(code) || code.startsWith('ERR_SSL_')));
   }
   if (error instanceof TokenEndpointError) {
     if (error.error !== undefined && PERMANENT_OAUTH_ERRORS.has(error.error)) return false;

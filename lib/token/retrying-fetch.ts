@@ -7,6 +7,8 @@ export interface FetchInProgress {
   readonly liveness: Liveness;
   /** The latest deadline among the requests waiting for this fetch (Infinity: one waits without a deadline). */
   latestDeadline(): number;
+  /** Whether the fetch was dropped while nobody waited for it: no further attempt is worth making. */
+  isAbandoned(): boolean;
 }
 
 /** What the retry loop reports, attempt by attempt. */
@@ -44,10 +46,13 @@ export async function fetchWithRetries(
     } catch (error) {
       const now = clock.now();
       const wait = nextWait(error, attempt, policy, clock);
-      const fits = wait !== undefined && now + wait - startedAt <= policy.budgetMs && now + wait <= fetch.latestDeadline();
+      const fits =
+        wait !== undefined && !fetch.isAbandoned() && now + wait - startedAt <= policy.budgetMs && now + wait <= fetch.latestDeadline();
       observer.attemptFailed(attempt, error, now - attemptStartedAt, fits ? wait : undefined);
       if (!fits) throw error;
       await pause(wait, fetch.liveness, clock.now);
+      // Dropped while it waited: nobody can get what a further attempt would bring.
+      if (fetch.isAbandoned()) throw error;
     }
   }
 }
