@@ -8,6 +8,9 @@ import { logEvents, reportListenerFailures } from './telemetry/logger';
 import { recordWithOpenTelemetry } from './telemetry/opentelemetry';
 import { createTokenFetcher } from './token/request';
 import { TokenManager } from './token/manager';
+import { StoreSharing } from './stores/shared-source';
+import type { ResolvedStore } from './stores/options';
+import type { Emit } from './telemetry/events';
 
 /** Options of `handle.getToken()`. */
 export interface GetTokenOptions {
@@ -56,9 +59,11 @@ export function oauth2(instance: AxiosInstance, options: OAuth2Options): OAuth2H
   const events = new EventHub(clientFields(resolved), resolved.logger === undefined ? undefined : reportListenerFailures(resolved.logger));
   if (resolved.logger !== undefined) logEvents(events, resolved.logger);
   if (resolved.openTelemetry) recordWithOpenTelemetry(events);
-  const manager = new TokenManager(createTokenFetcher(resolved), {
+  const { fetchToken, timeoutMs } = createTokenFetcher(resolved);
+  const manager = new TokenManager(fetchToken, {
     defaultLifetimeMs: resolved.defaultLifetimeMs,
     retryPolicy: resolved.tokenRetry,
+    sharing: resolved.store === undefined ? undefined : sharingThrough(resolved.store, timeoutMs, events.emit),
     emit: events.emit,
   });
   const eject = installInterceptors(instance, {
@@ -91,4 +96,11 @@ class Handle implements OAuth2Handle {
     if (typeof listener !== 'function') throw new InvalidOptionsError('listener', `expected a function for event "${event}"`);
     return this.#events.on(event, listener);
   };
+}
+
+/** How long the fetching process holds the lease by default: past its token request's timeout, with room to store the token. */
+const LEASE_MARGIN_MS = 5_000;
+
+function sharingThrough({ store, entry, timing }: ResolvedStore, tokenTimeoutMs: number, emit: Emit): StoreSharing {
+  return new StoreSharing(store, entry, { ...timing, leaseTtlMs: timing.leaseTtlMs ?? tokenTimeoutMs + LEASE_MARGIN_MS }, emit);
 }

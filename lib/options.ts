@@ -7,6 +7,8 @@ import { InvalidOptionsError } from './errors';
 import { JWT_BEARER, resolveGrant, type AssertionSource, type GrantType, type ResolvedGrant } from './grants';
 import { resolveLogger, type Logger } from './telemetry/logger';
 import { resolveRetryPolicy, type RetryPolicy, type TokenRetryOptions } from './token/retry-policy';
+import { resolveStore, type ResolvedStore } from './stores/options';
+import type { TokenStore } from './stores/token-store';
 
 export type { TokenEndpointAuthMethod } from './client-auth/options';
 export type { ClientAssertionSource } from './client-auth/assertion-sources';
@@ -15,6 +17,7 @@ export type { HmacAlgorithm } from './client-auth/client-secret-jwt';
 export type { GrantType, AssertionSource } from './grants';
 export type { Logger } from './telemetry/logger';
 export type { TokenRetryOptions } from './token/retry-policy';
+export type { TokenStore, TokenStoreSettings } from './stores/token-store';
 
 /** The JWS algorithm of a client assertion: HS* for `client_secret_jwt`, the others for `private_key_jwt`. */
 export type SigningAlgorithm = AsymmetricAlgorithm | HmacAlgorithm;
@@ -190,6 +193,15 @@ export interface OAuth2Options {
    * Default `true`.
    */
   openTelemetry?: boolean;
+  /**
+   * A token store shared by every process of the app (`redisStore(client)`), so that the
+   * fleet makes one token request per token lifetime, one after a 401 burst, and one on a
+   * cold start, instead of one per process. Tokens are stored encrypted (AES-256-GCM).
+   * When the store fails or is slow, each process fetches on its own until it answers
+   * again; no request fails because of the store. Default: none, each process on its own.
+   * @example redisStore(redisClient)
+   */
+  store?: TokenStore;
 }
 
 /** Options after validation, with defaults applied. */
@@ -211,6 +223,7 @@ export interface ResolvedOptions {
   tokenRetry: RetryPolicy;
   logger: Logger | undefined;
   openTelemetry: boolean;
+  store: ResolvedStore | undefined;
 }
 
 /** Set by the library: by the token request, the client authentication methods and the grants. */
@@ -232,20 +245,23 @@ export function resolveOptions(options: OAuth2Options): ResolvedOptions {
   if (clientId === undefined && clientAuth.method !== 'none') {
     throw new InvalidOptionsError('clientId', `required with tokenEndpointAuthMethod '${clientAuth.method}'; expected a non-empty string`);
   }
+  const scope = resolveScope(options.scope);
+  const extraParams = resolveExtraParams(options.extraParams);
   return {
     tokenEndpoint,
     clientId,
-    scope: resolveScope(options.scope),
+    scope,
     clientAuth,
     grant,
     retries: resolveRetries(options.retries),
     backend: resolveBackend(options.backend),
     origins: resolveOrigins(options.origins),
-    extraParams: resolveExtraParams(options.extraParams),
+    extraParams,
     defaultLifetimeMs: resolveDefaultLifetime(options.defaultLifetime),
     tokenRetry: resolveRetryPolicy(options.tokenRetry),
     logger: resolveLogger(options.logger),
     openTelemetry: resolveOpenTelemetry(options.openTelemetry),
+    store: resolveStore(options.store, { tokenEndpoint, clientId, scope, grant, clientAuth, extraParams }),
   };
 }
 

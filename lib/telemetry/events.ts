@@ -98,6 +98,17 @@ export interface ReplayFields {
   url: string;
 }
 
+/** `store:unavailable`: the token store failed or was too slow; this process fetches on its own for now. */
+export interface StoreUnavailableFields {
+  /** What went wrong, without the store's own message (which may quote a command). */
+  errorMessage: string;
+  /** When the store is tried again, in milliseconds. */
+  retryInMs: number;
+}
+
+/** `store:available`: the token store answers again after `store:unavailable`; tokens are shared again. */
+export type StoreAvailableFields = Record<never, never>;
+
 /**
  * Every moment the plugin reports, by name, with the fields it reports it with (besides
  * the ClientFields every event carries). One fetch is shared by every request waiting at
@@ -120,6 +131,10 @@ export interface OAuth2EventMap {
   'token:cooldown-rejected': CooldownRejectedFields;
   /** A request answered 401 is replayed with a fresh token. */
   'request:replay': ReplayFields;
+  /** The token store failed; reported once, until it answers again. */
+  'store:unavailable': StoreUnavailableFields;
+  /** The token store answers again. */
+  'store:available': StoreAvailableFields;
 }
 
 /** The name of an event: a key of OAuth2EventMap, such as `'token:failed'`. */
@@ -135,6 +150,8 @@ export const EVENT_NAMES: readonly OAuth2EventName[] = [
   'token:invalidated',
   'token:cooldown-rejected',
   'request:replay',
+  'store:unavailable',
+  'store:available',
 ];
 
 /** What a listener of `name` receives: the event's own fields and the client's. */

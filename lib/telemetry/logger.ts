@@ -74,6 +74,11 @@ const LINES: { [Name in OAuth2EventName]: (event: OAuth2Event<Name>) => LogLine 
     level: 'debug',
     message: `request refused: the token endpoint cools down for another ${event.remainingMs} ms after a failed fetch (${failureSummary(event)})`,
   }),
+  'store:unavailable': (event) => ({
+    level: 'warn',
+    message: `token store unavailable (${event.errorMessage}): this process fetches its own tokens until the store answers again`,
+  }),
+  'store:available': () => ({ level: 'info', message: 'token store available again: tokens are shared again' }),
   'request:replay': (event) => ({ level: 'info', message: `${event.method} ${event.url} answered 401; replaying with a fresh token (replay ${event.replay})` }),
 };
 

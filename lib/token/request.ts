@@ -20,14 +20,15 @@ const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
  * backend and turns the answer into an IssuedToken. It has no interceptor of the
  * authorized instance in its path, so it can never carry a bearer token.
  */
-export function createTokenFetcher(options: ResolvedOptions): FetchToken {
+export function createTokenFetcher(options: ResolvedOptions): { fetchToken: FetchToken; timeoutMs: number } {
   const backend = backendInstance(options.backend);
   const timeout = positiveTimeout(backend.defaults.timeout) ?? DEFAULT_TOKEN_TIMEOUT_MS;
   const agents = createTokenAgents(backend.defaults);
   const addGrant = grantParameters(options.grant);
   const authenticate = clientAuthentication(options.clientId, options.clientAuth);
   const secrets = [...clientAuthSecrets(options.clientId, options.clientAuth), ...grantSecrets(options.grant)];
-  return (liveness) => requestToken(backend, options, { addGrant, authenticate }, { timeout, agents, liveness }, secrets);
+  const fetchToken: FetchToken = (liveness) => requestToken(backend, options, { addGrant, authenticate }, { timeout, agents, liveness }, secrets);
+  return { fetchToken, timeoutMs: timeout };
 }
 
 /** What one token request adds to its body: the grant's parameters and the client's credentials. */

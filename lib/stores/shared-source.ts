@@ -1,0 +1,217 @@
+import { randomBytes } from 'node:crypto';
+import type { Emit } from '../telemetry/events';
+import type { Liveness } from '../token/liveness';
+import { usableLifetimeMs, type SharedIssue, type SharingRequest, type TokenSharing } from '../token/manager';
+import type { IssuedToken } from '../token/response';
+import { seal, unseal } from './sealing';
+import type { TokenStore } from './token-store';
+
+/** A token as stored: the token and when it stops being usable (epoch ms; null: until a 401). */
+interface StoredToken {
+  token: string;
+  usableUntil: number | null;
+}
+
+/** Where one client's token and lease live in the store, and how they are sealed. */
+export interface StoreEntry {
+  /** The key of the sealed token. */
+  tokenKey: string;
+  /** The key of the lease held by the process fetching a token. */
+  leaseKey: string;
+  /** The AES-256-GCM key that seals the token. */
+  sealingKey: Uint8Array;
+}
+
+/** The store's timing, resolved. */
+export interface StoreTiming {
+  leaseTtlMs: number;
+  pollIntervalMs: number;
+  operationTimeoutMs: number;
+}
+
+/** How long a store that failed is left alone before the next try. */
+const STORE_RETRY_AFTER_MS = 1_000;
+/** How long a token whose lifetime nobody knows is kept in the store: a day, like everything else. */
+const UNKNOWN_LIFETIME_TTL_MS = 86_400_000;
+
+/** A store operation that failed or took too long. */
+class StoreUnavailable extends Error {}
+
+/**
+ * Shares tokens between processes through a TokenStore, so that a fleet makes one token
+ * request where each process would make its own:
+ *
+ * - a usable token in the store is taken as it is;
+ * - otherwise one process takes the lease (`setIfAbsent`, with a TTL) and fetches, the
+ *   others look for its token every `pollIntervalMs`; if it dies, its lease expires and
+ *   another process takes over;
+ * - a token a resource refused (401) is removed from the store only while it is still
+ *   the stored one (`deleteIfEquals`), so a burst of 401s across the fleet makes one
+ *   token request;
+ * - the store never fails a request: an operation that fails or takes longer than
+ *   `operationTimeoutMs` makes this process fetch on its own, and leave the store alone
+ *   for a second; it is reported once when sharing stops and once when it resumes.
+ */
+export class StoreSharing implements TokenSharing {
+  readonly #store: TokenStore;
+  readonly #entry: StoreEntry;
+  readonly #timing: StoreTiming;
+  readonly #emit: Emit;
+  /** The stored value each recently seen token came in, for compare-and-delete on a 401. */
+  readonly #storedValues = new Map<string, string>();
+  #refused: string | undefined;
+  #unavailableUntil = 0;
+  #reportedUnavailable = false;
+
+  constructor(store: TokenStore, entry: StoreEntry, timing: StoreTiming, emit: Emit) {
+    this.#store = store;
+    this.#entry = entry;
+    this.#timing = timing;
+    this.#emit = emit;
+  }
+
+  async obtain(fromEndpoint: () => Promise<IssuedToken>, request: SharingRequest): Promise<SharedIssue> {
+    if (Date.now() < this.#unavailableUntil) return { issued: await fromEndpoint(), source: 'endpoint' };
+    const giveUpAt = Date.now() + 2 * this.#timing.leaseTtlMs;
+    for (;;) {
+      let step: Step;
+      try {
+        step = await this.#nextStep(request.replacing);
+      } catch (error) {
+        this.#unavailable(error);
+        return { issued: await fromEndpoint(), source: 'endpoint' };
+      }
+      if (step.kind === 'take') return { issued: step.issued, source: 'store' };
+      if (step.kind === 'fetch') return { issued: await this.#fetchAndShare(fromEndpoint, step.leaseId), source: 'endpoint' };
+      // Another process is fetching. Its lease bounds the wait; past twice that, something is wrong: fetch here.
+      if (Date.now() >= giveUpAt) return { issued: await fromEndpoint(), source: 'endpoint' };
+      await pause(this.#timing.pollIntervalMs, request.liveness);
+    }
+  }
+
+  refused(token: string): void {
+    this.#refused = token;
+    const stored = this.#storedValues.get(token);
+    if (stored === undefined || Date.now() < this.#unavailableUntil) return;
+    this.#storedValues.delete(token);
+    this.#operation(this.#store.deleteIfEquals(this.#entry.tokenKey, stored)).catch((error: unknown) => this.#unavailable(error));
+  }
+
+  /** What to do now: take the stored token, fetch under the lease just taken, or wait. */
+  async #nextStep(replacing: string | undefined): Promise<Step> {
+    const value = await this.#operation(this.#store.get(this.#entry.tokenKey));
+    this.#available();
+    if (value !== undefined) {
+      const stored = this.#open(value);
+      const isNew = stored !== undefined && stored.token !== replacing && stored.token !== this.#refused;
+      if (stored !== undefined && isNew && isUsable(stored)) {
+        this.#remember(stored.token, value);
+        return { kind: 'take', issued: { accessToken: stored.token, lifetimeMs: remainingMs(stored) } };
+      }
+      // The refused token, or one that does not open (another key, altered, garbage): it must go.
+      if (stored === undefined || stored.token === this.#refused) await this.#operation(this.#store.deleteIfEquals(this.#entry.tokenKey, value));
+    }
+    const leaseId = randomBytes(16).toString('base64url');
+    const leased = await this.#operation(this.#store.setIfAbsent(this.#entry.leaseKey, leaseId, this.#timing.leaseTtlMs));
+    return leased ? { kind: 'fetch', leaseId } : { kind: 'wait' };
+  }
+
+  /** Fetches under the lease, stores what it got for the others, and gives the lease back. */
+  async #fetchAndShare(fromEndpoint: () => Promise<IssuedToken>, leaseId: string): Promise<IssuedToken> {
+    try {
+      const issued = await fromEndpoint();
+      await this.#share(issued).catch((error: unknown) => this.#unavailable(error));
+      return issued;
+    } finally {
+      this.#operation(this.#store.deleteIfEquals(this.#entry.leaseKey, leaseId)).catch((error: unknown) => this.#unavailable(error));
+    }
+  }
+
+  async #share(issued: IssuedToken): Promise<void> {
+    const usableMs = issued.lifetimeMs === undefined ? undefined : usableLifetimeMs(issued.lifetimeMs);
+    if (usableMs !== undefined && usableMs <= 0) return;
+    const stored: StoredToken = { token: issued.accessToken, usableUntil: usableMs === undefined ? null : Date.now() + usableMs };
+    const value = seal(this.#entry.sealingKey, this.#entry.tokenKey, JSON.stringify(stored));
+    await this.#operation(this.#store.set(this.#entry.tokenKey, value, Math.ceil(usableMs ?? UNKNOWN_LIFETIME_TTL_MS)));
+    this.#remember(issued.accessToken, value);
+  }
+
+  #open(value: string): StoredToken | undefined {
+    const plaintext = unseal(this.#entry.sealingKey, this.#entry.tokenKey, value);
+    if (plaintext === undefined) return undefined;
+    try {
+      const parsed = JSON.parse(plaintext) as Partial<StoredToken>;
+      if (typeof parsed.token !== 'string' || parsed.token === '') return undefined;
+      if (parsed.usableUntil !== null && typeof parsed.usableUntil !== 'number') return undefined;
+      return { token: parsed.token, usableUntil: parsed.usableUntil };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Keeps the stored value of the last few tokens, for the compare-and-delete of a 401. */
+  #remember(token: string, value: string): void {
+    this.#storedValues.set(token, value);
+    if (this.#storedValues.size > 4) this.#storedValues.delete(this.#storedValues.keys().next().value!);
+  }
+
+  /** A store operation, bounded by the operation timeout; any failure is a StoreUnavailable. */
+  #operation<T>(operation: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new StoreUnavailable(`the store did not answer within ${this.#timing.operationTimeoutMs} ms`)), this.#timing.operationTimeoutMs);
+      timer.unref();
+      operation.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(new StoreUnavailable(`the store failed: ${describeStoreError(error)}`));
+        },
+      );
+    });
+  }
+
+  #unavailable(error: unknown): void {
+    this.#unavailableUntil = Date.now() + STORE_RETRY_AFTER_MS;
+    if (this.#reportedUnavailable) return;
+    this.#reportedUnavailable = true;
+    this.#emit('store:unavailable', { errorMessage: error instanceof StoreUnavailable ? error.message : describeStoreError(error), retryInMs: STORE_RETRY_AFTER_MS });
+  }
+
+  #available(): void {
+    if (!this.#reportedUnavailable) return;
+    this.#reportedUnavailable = false;
+    this.#emit('store:available', {});
+  }
+}
+
+type Step = { kind: 'take'; issued: IssuedToken } | { kind: 'fetch'; leaseId: string } | { kind: 'wait' };
+
+function isUsable(stored: StoredToken): boolean {
+  return stored.usableUntil === null || stored.usableUntil > Date.now();
+}
+
+/** The stored token's remaining lifetime, as the manager counts lifetimes (it takes its margin off again: a little early is safe). */
+function remainingMs(stored: StoredToken): number | undefined {
+  return stored.usableUntil === null ? undefined : stored.usableUntil - Date.now();
+}
+
+/** A store client's error, by its name and code only: its message may quote a command, and a command our sealed value. */
+function describeStoreError(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? `${error.name} (${code})` : error.name;
+}
+
+/** A wait between two looks at the store; like a retry's, it holds the process only while someone waits. */
+function pause(ms: number, liveness: Liveness): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    if (!liveness.isHeld) {
+      timer.unref();
+      liveness.whenHeld(() => timer.ref());
+    }
+  });
+}
