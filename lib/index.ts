@@ -30,6 +30,8 @@ export type {
   ReplayFields,
 } from './telemetry/events';
 export { clientAssertionFromFile } from './client-auth/assertion-sources';
+export { redisStore, type RedisClientLike } from './stores/redis';
+export type { TokenStore, TokenStoreSettings } from './stores/token-store';
 export {
   ErrorCode,
   OAuth2Error,
