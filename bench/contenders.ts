@@ -51,7 +51,8 @@ export async function createClient(name: ContenderName, endpoints: Endpoints, se
   return (headers) => (headers === undefined ? instance.get(RESOURCE_PATH) : instance.get(RESOURCE_PATH, { headers }));
 }
 
-const SETUPS: Readonly<Record<ContenderName, (instance: AxiosInstance, endpoints: Endpoints) => void | Promise<void>>> = {
+/** How each contender authorizes an axios instance (the outage scenario reuses the peers). */
+export const SETUPS: Readonly<Record<ContenderName, (instance: AxiosInstance, endpoints: Endpoints) => void | Promise<void>>> = {
   /** The physical limit of the design: a token fetched once, sent as a default header. */
   baseline: (instance, endpoints) => staticHeader(instance, endpoints, 'baseline'),
   control: (instance, endpoints) => staticHeader(instance, endpoints, 'control'),

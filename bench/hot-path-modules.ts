@@ -23,6 +23,7 @@ import { ensureBuild } from './ensure-build';
 import { hotPathSection, hotPathVerdict } from './hot-path-summary';
 import { MODULE_SYSTEMS, type ChildReport, type HotPathResults, type ModuleSystem } from './hot-path-types';
 import { readSettings, type Settings } from './settings';
+import { renderVerdicts } from './verdicts';
 
 const CHILD_FILES: Readonly<Record<ModuleSystem, string>> = {
   require: path.join(__dirname, 'hot-path-require.cjs'),
@@ -105,8 +106,7 @@ export async function measureHotPathModules(settings: Settings): Promise<HotPath
 
 async function main(): Promise<void> {
   const results = await measureHotPathModules(readSettings());
-  const verdict = hotPathVerdict(results);
-  process.stdout.write(`${hotPathSection(results)}\n\n${verdict.pass ? 'PASS' : 'FAIL'}  ${verdict.line}\n`);
+  process.stdout.write(`${hotPathSection(results)}\n\n${renderVerdicts([hotPathVerdict(results)])}\n`);
 }
 
 if (require.main === module) {

@@ -9,6 +9,7 @@ export const CLIENT_SECRETS: Readonly<Record<string, string>> = {
   baseline: 'baseline-secret',
   control: 'control-secret',
   plugin: 'plugin-secret',
+  'plugin-no-retry': 'plugin-no-retry-secret',
   'oauth-client': 'oauth-client-secret',
   'auth-refresh': 'auth-refresh-secret',
 };
@@ -16,7 +17,22 @@ export const CLIENT_SECRETS: Readonly<Record<string, string>> = {
 export type ServerCommand =
   | { id: number; cmd: 'configure'; expiresIn: number; delayMs: number }
   | { id: number; cmd: 'revokeAll' }
-  | { id: number; cmd: 'stats' };
+  | { id: number; cmd: 'stats' }
+  /** Opens a gate per name (see OutageState) and replies with each gate's token endpoint URL. */
+  | { id: number; cmd: 'openGates'; names: string[] }
+  /** Takes the token endpoint down as `state` says, or back up; replies with the stats at the switch. */
+  | { id: number; cmd: 'outage'; state: OutageState };
+
+/**
+ * How the token endpoint behaves, for the clients that reach it through a gate: a TCP
+ * front door per client, on a port of its own, that forwards to the authorization server
+ * while it is `up`. `reset`: the gate accepts each connection and resets it at once
+ * (counted per gate; a client sees ECONNRESET, an immediate network failure like a
+ * refused connection, but one the server can count), and drops the connections it was
+ * forwarding. `503`: every token request is answered `503 Service Unavailable` (no
+ * Retry-After), counted by client id like any token request.
+ */
+export type OutageState = 'up' | 'reset' | '503';
 
 /** Request header with the client's clock() when the request was started. */
 export const STARTED_AT_HEADER = 'x-bench-started-at';
@@ -41,8 +57,10 @@ export interface ServerStats {
   waitedAfterFirst: Record<string, number>;
   /** Resource requests answered 401 (no token, or one unknown, revoked or expired). */
   refused: number;
+  /** Connections each gate reset while in the `reset` state, by gate name. */
+  resetConnections: Record<string, number>;
 }
 
 export type ServerMessage =
   | { type: 'ready'; resourceUrl: string; tokenEndpoint: string }
-  | { type: 'reply'; id: number; stats?: ServerStats };
+  | { type: 'reply'; id: number; stats?: ServerStats; gates?: Record<string, string> };

@@ -46,12 +46,40 @@ function endpointsOf(servers: BenchServers): Endpoints {
   return { resourceUrl: servers.resourceUrl, tokenEndpoint: servers.tokenEndpoint };
 }
 
+/** Sums of one contender's slices within a round. */
+interface SliceTotals extends Failures {
+  requests: number;
+  wallMs: number;
+  cpuMicros: number;
+  latencies: Float64Array[];
+}
+
+function concatenated(parts: readonly Float64Array[]): Float64Array {
+  const all = new Float64Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    all.set(part, offset);
+    offset += part.length;
+  }
+  return all;
+}
+
 /**
- * Throughput and latency over keep-alive HTTP. Each round runs every contender for a
- * fixed number of requests at concurrency 1, then at 50, in an order rotated per round;
- * a first round warms the JIT and the token caches and is not recorded. Each contender
- * is one long-lived client, as in an application: building clients afresh every round
- * would charge the JIT's warm-up of new closures to the contenders that have some.
+ * Throughput and latency over keep-alive HTTP, in interleaved rounds. Each round runs
+ * every contender for a fixed number of requests at concurrency 1, then at 50, in slices
+ * of `sliceAt1` and `sliceAt50` requests (tens of milliseconds each): the contenders take
+ * turns slice by slice, in an order rotated per slice and per round, so that all of them
+ * see the same machine within a round even when other processes come and go on its two
+ * cores. One long run per contender and round would put a burst of load on one of them
+ * only: tried, rounds of one run each varied 2 to 4 times as much from round to round. A
+ * first round warms the JIT and the token caches and is not recorded. Each contender is
+ * one long-lived client, as in an application: building clients afresh every round would
+ * charge the JIT's warm-up of new closures to the contenders that have some.
+ *
+ * No full collection between slices (it would cost each slice the rebuilding of what it
+ * threw away, which an app never sees): one before each concurrency of each round, after
+ * every contender has reopened the sockets that idled out. Young-generation collections
+ * fall on the contenders in proportion to what they allocate, since they take turns.
  */
 export async function measureThroughput(servers: BenchServers, settings: Settings): Promise<ThroughputRounds> {
   await servers.configure(TOKEN_LIFETIME_SECONDS, 0);
@@ -66,19 +94,37 @@ export async function measureThroughput(servers: BenchServers, settings: Setting
     progress(warmup ? 'throughput: warm-up round' : `throughput: round ${round}/${settings.rounds}`);
     for (const concurrency of CONCURRENCIES) {
       const total = concurrency === 1 ? settings.requestsAt1 : settings.requestsAt50;
-      for (const name of rotate(CONTENDERS, round)) {
-        // Untimed: reopen the sockets that idled out while the others ran, then collect garbage.
-        await runCount(clients[name], concurrency * 4, concurrency);
-        collectGarbage();
-        const result = await runCount(clients[name], total, concurrency);
-        if (warmup) continue;
+      const perSlice = Math.max(concurrency, Math.min(total, concurrency === 1 ? settings.sliceAt1 : settings.sliceAt50));
+      const slices = Math.max(1, Math.round(total / perSlice));
+      // Untimed: reopen the sockets that idled out while the other concurrency ran, then collect garbage.
+      for (const name of CONTENDERS) await runCount(clients[name], concurrency * 4, concurrency);
+      collectGarbage();
+      const totals = Object.fromEntries(
+        CONTENDERS.map((name) => [name, { requests: 0, wallMs: 0, cpuMicros: 0, latencies: [], failed: 0, errors: {} }]),
+      ) as unknown as Record<ContenderName, SliceTotals>;
+      for (let slice = 0; slice < slices; slice++) {
+        for (const name of rotate(CONTENDERS, round + slice)) {
+          const result = await runCount(clients[name], perSlice, concurrency);
+          const sum = totals[name];
+          sum.requests += result.requests;
+          sum.wallMs += result.wallMs;
+          sum.cpuMicros += result.cpuMicros;
+          sum.latencies.push(result.latencies);
+          sum.failed += result.failed;
+          for (const [kind, count] of Object.entries(result.errors)) sum.errors[kind] = (sum.errors[kind] ?? 0) + count;
+        }
+      }
+      if (warmup) continue;
+      for (const name of CONTENDERS) {
+        const sum = totals[name];
+        const latencies = concatenated(sum.latencies);
         rounds[concurrency][name].push({
-          rps: (result.requests / result.wallMs) * 1000,
-          cpuMicrosPerRequest: result.cpuMicros / result.requests,
-          p50Ms: percentile(result.latencies, 50),
-          p99Ms: percentile(result.latencies, 99),
-          failed: result.failed,
-          errors: result.errors,
+          rps: (sum.requests / sum.wallMs) * 1000,
+          cpuMicrosPerRequest: sum.cpuMicros / sum.requests,
+          p50Ms: percentile(latencies, 50),
+          p99Ms: percentile(latencies, 99),
+          failed: sum.failed,
+          errors: sum.errors,
         });
       }
     }

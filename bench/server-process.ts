@@ -7,9 +7,10 @@
  * would look as good as one that renews in time. It also tells which requests waited
  * for a token fetch: those carrying a token issued after the request was started.
  */
+import net, { type AddressInfo } from 'node:net';
 import { AuthorizationServer, type ReceivedTokenRequest } from '../examples/servers/authorization-server';
 import { ResourceServer, type ReceivedResourceRequest } from '../examples/servers/resource-server';
-import { CLIENT_SECRETS, clock, STARTED_AT_HEADER, type ServerCommand, type ServerMessage, type ServerStats } from './protocol';
+import { CLIENT_SECRETS, clock, STARTED_AT_HEADER, type OutageState, type ServerCommand, type ServerMessage, type ServerStats } from './protocol';
 
 interface IssuedToken {
   clientId: string;
@@ -27,7 +28,14 @@ async function main(): Promise<void> {
   // server answer as usual. 'answered' comes after 'finish', by which time the client may
   // already hold the token and have used it, so its time would make issuance look late.
   const answeringSince = new WeakMap<ReceivedTokenRequest, number>();
-  auth.override = (_req, _res, received) => {
+  let outage: OutageState = 'up';
+  auth.override = (_req, res, received) => {
+    if (outage === '503') {
+      // What a load balancer says for a server that is down: no body the client could take for an OAuth error.
+      res.writeHead(503, { 'Content-Type': 'text/plain', 'Content-Length': 19 });
+      res.end('Service Unavailable');
+      return true;
+    }
     answeringSince.set(received, clock());
     return false;
   };
@@ -57,13 +65,16 @@ async function main(): Promise<void> {
   });
   await resource.start();
 
+  const gates = new Map<string, Gate>();
+  const authPort = Number(new URL(auth.url).port);
   const stats = (): ServerStats => {
     const tokenRequests: Record<string, number> = {};
     for (const request of auth.requests) {
       const clientId = request.credentials?.clientId ?? '(none)';
       tokenRequests[clientId] = (tokenRequests[clientId] ?? 0) + 1;
     }
-    return { tokenRequests, waitedAfterFirst: { ...waitedAfterFirst }, refused };
+    const resetConnections = Object.fromEntries([...gates].map(([name, gate]) => [name, gate.reset]));
+    return { tokenRequests, waitedAfterFirst: { ...waitedAfterFirst }, refused, resetConnections };
   };
 
   const send = (message: ServerMessage): void => {
@@ -82,11 +93,78 @@ async function main(): Promise<void> {
         return send({ type: 'reply', id: command.id });
       case 'stats':
         return send({ type: 'reply', id: command.id, stats: stats() });
+      case 'openGates':
+        return void Promise.all(
+          command.names.map(async (name) => {
+            const gate = gates.get(name) ?? (await openGate(authPort, () => outage));
+            gates.set(name, gate);
+            return [name, `${gate.url}/oauth2/token`] as const;
+          }),
+        ).then((urls) => send({ type: 'reply', id: command.id, gates: Object.fromEntries(urls) }));
+      case 'outage': {
+        // The stats first: what arrived before the switch belongs to the state before it.
+        const atSwitch = stats();
+        outage = command.state;
+        if (outage === 'reset') for (const gate of gates.values()) gate.dropForwarded();
+        send({ type: 'reply', id: command.id, stats: atSwitch });
+        return;
+      }
     }
   });
   // The benchmark owns this process: when it goes away, so do we.
   process.on('disconnect', () => process.exit(0));
   send({ type: 'ready', resourceUrl: resource.url, tokenEndpoint: auth.tokenEndpoint });
+}
+
+interface Gate {
+  url: string;
+  /** Connections reset in the `reset` state. */
+  reset: number;
+  /** Resets the connections it is forwarding: an outage breaks those too. */
+  dropForwarded(): void;
+}
+
+/**
+ * A client's own front door to the authorization server (see OutageState): a TCP
+ * forwarder while the token endpoint is up, and while it answers 503; in the `reset`
+ * state it resets every connection at once and counts it.
+ */
+async function openGate(authPort: number, state: () => OutageState): Promise<Gate> {
+  const forwarded = new Set<net.Socket>();
+  const gate: Gate = {
+    url: '',
+    reset: 0,
+    dropForwarded() {
+      for (const socket of forwarded) socket.resetAndDestroy();
+      forwarded.clear();
+    },
+  };
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    if (state() === 'reset') {
+      gate.reset++;
+      socket.on('error', () => {});
+      socket.resetAndDestroy();
+      return;
+    }
+    const upstream = net.connect({ port: authPort, host: '127.0.0.1', noDelay: true });
+    forwarded.add(socket);
+    const close = (): void => {
+      forwarded.delete(socket);
+      socket.destroy();
+      upstream.destroy();
+    };
+    for (const end of [socket, upstream]) {
+      end.on('error', close);
+      end.on('close', close);
+    }
+    socket.pipe(upstream).pipe(socket);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  gate.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return gate;
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { ServerCommand, ServerMessage, ServerStats } from './protocol';
+import type { OutageState, ServerCommand, ServerMessage, ServerStats } from './protocol';
 
 /** A command before it gets its correlation id. */
 type Command = ServerCommand extends infer C ? (C extends unknown ? Omit<C, 'id'> : never) : never;
@@ -49,6 +49,20 @@ export class BenchServers {
 
   async stats(): Promise<ServerStats> {
     const reply = await this.#call({ cmd: 'stats' });
+    if (!reply.stats) throw new Error('server process sent no stats');
+    return reply.stats;
+  }
+
+  /** Opens a gate to the token endpoint per name (see OutageState); resolves with each one's token endpoint URL. */
+  async openGates(names: readonly string[]): Promise<Record<string, string>> {
+    const reply = await this.#call({ cmd: 'openGates', names: [...names] });
+    if (!reply.gates) throw new Error('server process sent no gates');
+    return reply.gates;
+  }
+
+  /** Switches the token endpoint behind the gates to `state`; resolves with the stats at the moment of the switch. */
+  async outage(state: OutageState): Promise<ServerStats> {
+    const reply = await this.#call({ cmd: 'outage', state });
     if (!reply.stats) throw new Error('server process sent no stats');
     return reply.stats;
   }

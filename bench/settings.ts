@@ -1,4 +1,4 @@
-/** Benchmark settings: defaults for a full run (~4 min), BENCH_QUICK=1 for a smoke run (< 30 s), each overridable. */
+/** Benchmark settings: defaults for a full run (~6 min), BENCH_QUICK=1 for a smoke run (~1.5 min), each overridable. */
 
 export interface Settings {
   quick: boolean;
@@ -7,6 +7,9 @@ export interface Settings {
   /** Requests per contender per round, by concurrency. */
   requestsAt1: number;
   requestsAt50: number;
+  /** Requests per slice, by concurrency: within a round the contenders take turns slice by slice. */
+  sliceAt1: number;
+  sliceAt50: number;
   /** In-process cost: rounds and sequential requests per contender per round. */
   noNetworkRounds: number;
   noNetworkRequests: number;
@@ -30,11 +33,15 @@ export interface Settings {
   hotPathAllocationSamples: number;
   heapWarmupRequests: number;
   heapRequests: number;
-  /** Comma-separated scenarios to run: hotpath, throughput, inprocess, bursts, longrun, heap. Default all. */
+  /** Outage (outage.ts): how long the token endpoint is down, how long it is watched after, callers per client. */
+  outageSeconds: number;
+  outageRecoverySeconds: number;
+  outageConcurrency: number;
+  /** Comma-separated scenarios to run: hotpath, throughput, inprocess, bursts, longrun, outage, heap. Default all. */
   only: ReadonlySet<string>;
 }
 
-export const SCENARIOS = ['hotpath', 'throughput', 'inprocess', 'bursts', 'longrun', 'heap'] as const;
+export const SCENARIOS = ['hotpath', 'throughput', 'inprocess', 'bursts', 'longrun', 'outage', 'heap'] as const;
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
@@ -51,9 +58,11 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   }
   return {
     quick,
-    rounds: number('BENCH_ROUNDS', 11, 3),
-    requestsAt1: number('BENCH_REQUESTS_C1', 2_000, 500),
-    requestsAt50: number('BENCH_REQUESTS_C50', 6_000, 2_000),
+    rounds: number('BENCH_ROUNDS', 17, 3),
+    requestsAt1: number('BENCH_REQUESTS_C1', 1_600, 400),
+    requestsAt50: number('BENCH_REQUESTS_C50', 4_800, 1_800),
+    sliceAt1: number('BENCH_SLICE_C1', 50, 50),
+    sliceAt50: number('BENCH_SLICE_C50', 300, 300),
     noNetworkRounds: number('BENCH_INPROCESS_ROUNDS', 9, 3),
     noNetworkRequests: number('BENCH_INPROCESS_REQUESTS', 20_000, 5_000),
     burstSize: number('BENCH_BURST', 1_000, 1_000),
@@ -68,6 +77,9 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     hotPathAllocationSamples: number('BENCH_HOTPATH_ALLOCATION_SAMPLES', 7, 5),
     heapWarmupRequests: number('BENCH_HEAP_WARMUP', 20_000, 5_000),
     heapRequests: number('BENCH_HEAP_REQUESTS', 200_000, 20_000),
+    outageSeconds: number('BENCH_OUTAGE_SECONDS', 10, 4),
+    outageRecoverySeconds: number('BENCH_OUTAGE_RECOVERY_SECONDS', 9, 5),
+    outageConcurrency: number('BENCH_OUTAGE_CONCURRENCY', 50, 50),
     only: new Set(only.length > 0 ? only : SCENARIOS),
   };
 }
