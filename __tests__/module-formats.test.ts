@@ -19,7 +19,7 @@ import path from 'node:path';
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
 
-const expectedExports = ['ClientAssertionError', 'ErrorCode', 'GrantAssertionError', 'InvalidOptionsError', 'InvalidTokenResponseError', 'OAuth2Error', 'TokenEndpointError', 'TokenRequestError', 'TokenTimeoutError', 'clientAssertionFromFile', 'oauth2'];
+const expectedExports = ['ClientAssertionError', 'ErrorCode', 'GrantAssertionError', 'InvalidOptionsError', 'InvalidTokenResponseError', 'OAuth2Error', 'TokenEndpointError', 'TokenRequestError', 'TokenTimeoutError', 'clientAssertionFromFile', 'oauth2', 'redisStore'];
 const errorClasses = expectedExports.filter((name) => name.endsWith('Error'));
 
 function runNode(args: string[]): string {

@@ -12,7 +12,11 @@ export type AssertionFailure = (problem: string, options?: { cause?: unknown }) 
  * `what` it was asked for; the library's own errors (a clientAssertionFromFile reader)
  * pass through as they are, since they already say what failed.
  */
-export async function assertionFrom(source: AssertionSource, fail: AssertionFailure, what: { option: string; expected: string }): Promise<string> {
+export async function assertionFrom(
+  source: AssertionSource,
+  fail: AssertionFailure,
+  what: { option: string; expected: string },
+): Promise<string> {
   if (typeof source === 'string') return source;
   let assertion: unknown;
   try {
@@ -22,7 +26,12 @@ export async function assertionFrom(source: AssertionSource, fail: AssertionFail
     throw fail(`the ${what.option} function failed`, { cause: error });
   }
   if (typeof assertion !== 'string' || assertion.trim() === '') {
-    const got = typeof assertion === 'string' ? 'an empty string' : assertion === undefined || assertion === null ? String(assertion) : `a ${typeof assertion}`;
+    const got =
+      typeof assertion === 'string'
+        ? 'an empty string'
+        : assertion === undefined || assertion === null
+          ? String(assertion)
+          : `a ${typeof assertion}`;
     throw fail(`the ${what.option} function returned ${got}; expected ${what.expected} as a non-empty string`);
   }
   return assertion.trim();

@@ -180,7 +180,11 @@ export class GrantAssertionError extends OAuth2Error {
   }
 
   constructor(problem: string, options: { cause?: unknown } = {}) {
-    super(ErrorCode.GrantAssertion, `No assertion for the jwt-bearer grant: ${problem}`, 'cause' in options ? { cause: options.cause } : undefined);
+    super(
+      ErrorCode.GrantAssertion,
+      `No assertion for the jwt-bearer grant: ${problem}`,
+      'cause' in options ? { cause: options.cause } : undefined,
+    );
   }
 }
 

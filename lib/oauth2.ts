@@ -88,11 +88,17 @@ class Handle implements OAuth2Handle {
   }
 
   // Arrow properties, so `const { getToken } = oauth2(...)` works too.
-  readonly getToken = (options: GetTokenOptions = {}): Promise<string> => this.#manager.getToken({ forceRefresh: options?.forceRefresh === true });
+  // `null` from JavaScript callers counts as no options.
+  readonly getToken = (options: GetTokenOptions | null = {}): Promise<string> =>
+    this.#manager.getToken({ forceRefresh: options?.forceRefresh === true });
   readonly invalidate = (): void => this.#manager.invalidate();
   readonly eject = (): void => this.#eject();
   readonly on = <Name extends OAuth2EventName>(event: Name, listener: OAuth2Listener<Name>): (() => void) => {
-    if (!EVENT_NAMES.includes(event)) throw new InvalidOptionsError('event', `unknown event ${JSON.stringify(String(event))}; expected one of ${EVENT_NAMES.join(', ')}`);
+    if (!EVENT_NAMES.includes(event)) {
+      const given: unknown = event;
+      const shown = typeof given === 'string' ? JSON.stringify(given) : `of type ${typeof given}`;
+      throw new InvalidOptionsError('event', `unknown event ${shown}; expected one of ${EVENT_NAMES.join(', ')}`);
+    }
     if (typeof listener !== 'function') throw new InvalidOptionsError('listener', `expected a function for event "${event}"`);
     return this.#events.on(event, listener);
   };

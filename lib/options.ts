@@ -218,7 +218,7 @@ export interface ResolvedOptions {
   backend: AxiosInstance | AxiosRequestConfig | undefined;
   /** Normalized origins, or `'*'` for all; `undefined` means "derive from the instance". */
   origins: ReadonlySet<string> | '*' | undefined;
-  extraParams: ReadonlyArray<readonly [string, string]>;
+  extraParams: readonly (readonly [string, string])[];
   defaultLifetimeMs: number | undefined;
   tokenRetry: RetryPolicy;
   logger: Logger | undefined;
@@ -227,15 +227,26 @@ export interface ResolvedOptions {
 }
 
 /** Set by the library: by the token request, the client authentication methods and the grants. */
-const RESERVED_PARAMS = new Set(['grant_type', 'scope', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'username', 'password', 'assertion']);
+const RESERVED_PARAMS = new Set([
+  'grant_type',
+  'scope',
+  'client_id',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+  'username',
+  'password',
+  'assertion',
+]);
 /** RFC 6749 §3.3: scope-token = 1*NQCHAR, NQCHAR = %x21 / %x23-5B / %x5D-7E. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 /** Checks every option and applies defaults. Throws InvalidOptionsError naming the first bad option. */
-export function resolveOptions(options: OAuth2Options): ResolvedOptions {
-  if (options === null || typeof options !== 'object') {
+export function resolveOptions(input: unknown): ResolvedOptions {
+  if (input === null || typeof input !== 'object') {
     throw new InvalidOptionsError('options', 'expected an object with tokenEndpoint, clientId and clientSecret');
   }
+  const options = input as OAuth2Options;
   const tokenEndpoint = resolveTokenEndpoint(options.tokenEndpoint);
   const grant = resolveGrant(options);
   // RFC 7523 §3.1: the jwt-bearer grant may go without client authentication, and then without a client id.
@@ -354,12 +365,12 @@ function normalizeOrigin(value: unknown): string {
   return url.origin;
 }
 
-function resolveExtraParams(value: unknown): ReadonlyArray<readonly [string, string]> {
+function resolveExtraParams(value: unknown): readonly (readonly [string, string])[] {
   if (value === undefined) return [];
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new InvalidOptionsError('extraParams', `expected an object of string values; got ${describe(value)}`);
   }
-  const params: Array<readonly [string, string]> = [];
+  const params: (readonly [string, string])[] = [];
   for (const [name, raw] of Object.entries(value)) {
     if (RESERVED_PARAMS.has(name)) {
       throw new InvalidOptionsError('extraParams', `"${name}" is set by the library and cannot be overridden`);
@@ -396,13 +407,19 @@ function resolveOpenTelemetry(value: unknown): boolean {
  */
 export function isAxiosInstance(value: unknown): value is AxiosInstance {
   if (typeof value !== 'function') return false;
-  const candidate = value as unknown as Partial<AxiosInstance>;
+  const candidate = value as unknown as {
+    request?: unknown;
+    create?: unknown;
+    defaults?: unknown;
+    interceptors?: { request?: { use?: unknown }; response?: { use?: unknown } };
+  };
   return (
     typeof candidate.request === 'function' &&
     typeof candidate.create === 'function' &&
     typeof candidate.defaults === 'object' &&
-    typeof candidate.interceptors?.request?.use === 'function' &&
-    typeof candidate.interceptors?.response?.use === 'function'
+    candidate.interceptors !== undefined &&
+    typeof candidate.interceptors.request?.use === 'function' &&
+    typeof candidate.interceptors.response?.use === 'function'
   );
 }
 

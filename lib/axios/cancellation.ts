@@ -2,8 +2,20 @@
 export interface Cancelable {
   /** The request's timeout in ms; 0 or absent: none. It bounds the wait for a token too. */
   timeout?: number;
-  signal?: { aborted?: boolean; addEventListener?: (type: 'abort', listener: () => void) => void; removeEventListener?: (type: 'abort', listener: () => void) => void } | undefined;
-  cancelToken?: { reason?: unknown; subscribe?: (listener: (reason: unknown) => void) => void; unsubscribe?: (listener: (reason: unknown) => void) => void } | undefined;
+  signal?:
+    | {
+        aborted?: boolean;
+        addEventListener?: (type: 'abort', listener: () => void) => void;
+        removeEventListener?: (type: 'abort', listener: () => void) => void;
+      }
+    | undefined;
+  cancelToken?:
+    | {
+        reason?: unknown;
+        subscribe?: (listener: (reason: unknown) => void) => void;
+        unsubscribe?: (listener: (reason: unknown) => void) => void;
+      }
+    | undefined;
 }
 
 /**
@@ -41,7 +53,10 @@ export function unlessCanceled<T>(start: () => Promise<T>, { signal, cancelToken
       cancelToken?.unsubscribe?.(cancel);
       clearTimeout(timer);
     };
-    if (isCanceled({ signal, cancelToken })) return cancel();
+    if (isCanceled({ signal, cancelToken })) {
+      cancel();
+      return;
+    }
     if (signal) stopListeningToSignal = onAbort(signal, cancel);
     cancelToken?.subscribe?.(cancel);
     if (hasTimeout) timer = setTimeout(() => stopWith(new TimedOutWhileWaiting()), timeout);
@@ -74,13 +89,16 @@ function onAbort(signal: Signal, callback: () => void): () => void {
   let waiters = waitersBySignal.get(signal);
   if (waiters === undefined) {
     const callbacks = new Set<() => void>();
-    const listener = (): void => {
-      stopSharing(signal, waiters!);
-      for (const waiting of callbacks) waiting();
+    const entry: SignalWaiters = {
+      callbacks,
+      listener: () => {
+        stopSharing(signal, entry);
+        for (const waiting of callbacks) waiting();
+      },
     };
-    waiters = { callbacks, listener };
+    waiters = entry;
     waitersBySignal.set(signal, waiters);
-    signal.addEventListener?.('abort', listener);
+    signal.addEventListener?.('abort', entry.listener);
   }
   const shared = waiters;
   shared.callbacks.add(callback);
@@ -105,5 +123,6 @@ export function deadlineOf({ timeout }: Cancelable): number {
 
 /** Whether the request has been canceled already. */
 export function isCanceled({ signal, cancelToken }: Cancelable): boolean {
-  return signal?.aborted === true || (cancelToken !== undefined && cancelToken !== null && cancelToken.reason !== undefined);
+  // A config from JavaScript may hold `cancelToken: null`.
+  return signal?.aborted === true || (cancelToken ?? undefined)?.reason !== undefined;
 }

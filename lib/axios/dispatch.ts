@@ -67,6 +67,8 @@ export function createDispatchStep(context: DispatchContext): DispatchStep {
 
   return function attachAtDispatch(this: unknown, data: unknown, headers: unknown): unknown {
     const config = this as (DispatchedConfig & Record<symbol, unknown>) | undefined;
+    // `this` is whatever axios binds: a config on every version we know, but it is not ours to trust.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (config === null || typeof config !== 'object' || headers === null || typeof headers !== 'object') return data;
     const present = authorizationOf(headers, config.method);
     // RFC 6750 §2.1 credentials of the caller's own (a header, or axios' `auth` for Basic) are left alone.
@@ -129,6 +131,8 @@ function usesProxy(config: DispatchedConfig & { proxy?: unknown }): boolean {
   if (config.proxy === false) return false;
   if (config.proxy) return true;
   const env = process.env;
+  // An empty variable sets no proxy, as for axios' proxy-from-env: `||`, not `??`.
+  // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
   return Boolean(env.http_proxy || env.HTTP_PROXY || env.https_proxy || env.HTTPS_PROXY);
 }
 
@@ -137,5 +141,5 @@ function nextHopURL({ href, protocol, hostname, port }: RedirectOptions): string
   if (typeof href === 'string') return href;
   if (typeof protocol !== 'string' || typeof hostname !== 'string') return undefined;
   const host = hostname.includes(':') ? `[${hostname}]` : hostname;
-  return `${protocol}//${host}${port === undefined || port === '' ? '' : `:${String(port)}`}`;
+  return `${protocol}//${host}${port === undefined || port === '' ? '' : `:${typeof port === 'number' || typeof port === 'string' ? port : ''}`}`;
 }

@@ -53,7 +53,9 @@ function axiosErrorClassOf(client: AxiosInstance): Promise<AxiosErrorClass | und
     learned = client.request({ url: 'http://127.0.0.1/', signal: AbortSignal.abort(), adapter: neverSent } as never).then(
       () => undefined,
       (canceled: unknown) => {
-        const parent = Object.getPrototypeOf((canceled as object).constructor?.prototype ?? {})?.constructor as AxiosErrorClass | undefined;
+        const ownClass = (canceled as { constructor?: { prototype?: object } }).constructor;
+        const parent = (Object.getPrototypeOf(ownClass?.prototype ?? {}) as { constructor?: unknown } | null)?.constructor as
+          AxiosErrorClass | undefined;
         return isAxiosError(canceled) && typeof parent === 'function' && parent !== Error ? parent : undefined;
       },
     );

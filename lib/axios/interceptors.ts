@@ -62,7 +62,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
   const ensureDispatchStep = (config: InternalAxiosRequestConfig): InternalAxiosRequestConfig => {
     const transforms = config.transformRequest;
     if (endsWithDispatchStep(transforms, attachAtDispatch)) return config;
-    if (isCopyOf(transforms, instance.defaults.transformRequest)) fuseIntoLast(transforms as never, attachAtDispatch);
+    if (isCopyOf(transforms, instance.defaults.transformRequest)) fuseIntoLast(transforms, attachAtDispatch);
     else config.transformRequest = withDispatchStep(transforms, attachAtDispatch) as never;
     return config;
   };
@@ -101,7 +101,8 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     return config.auth == null && (present === undefined || bearer.isOurs(present)) && origins.allowsRequest(config);
   };
 
-  const isOursToWatch = (config: unknown): boolean => config != null && endsWithDispatchStep((config as DispatchedConfig).transformRequest, attachAtDispatch);
+  const isOursToWatch = (config: unknown): boolean =>
+    config != null && endsWithDispatchStep((config as DispatchedConfig).transformRequest, attachAtDispatch);
 
   /** A 401 the caller's validateStatus accepts is still a refused token: drop it. */
   const onResponse = (response: AxiosResponse): AxiosResponse => {
@@ -118,7 +119,8 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
     if (!isAxiosError(error)) return Promise.reject(error);
     if (isOursToWatch(error.config)) hideRequestsOnSocket(error.request);
     const header = ourHeaderOn(error.config, error.request, bearer);
-    const sentWithoutToken = error.response?.status === 401 && (error.config as Record<symbol, unknown> | undefined)?.[mark] === SENT_WITHOUT_TOKEN;
+    const sentWithoutToken =
+      error.response?.status === 401 && (error.config as Record<symbol, unknown> | undefined)?.[mark] === SENT_WITHOUT_TOKEN;
     if (header === undefined && !sentWithoutToken) {
       // Not a refusal of our token; should it still carry one (sent again by hand), it must not leave with the error.
       redactBearerTokens(error, bearer.isOurs);

@@ -69,8 +69,13 @@ function originsIn(currentlyAllowed: () => ReadonlySet<string> | '*'): OriginFil
  * between the two), so the base stands for the joined URL.
  */
 function finalURL({ url, baseURL, allowAbsoluteUrls }: RequestTarget): unknown {
+  // Anything else axios accepts as a URL (a URL object) is a string once String() has it, as for axios.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   const href = typeof url === 'string' || url === undefined || url === null ? url : String(url);
-  const joinsBase = typeof baseURL === 'string' && baseURL !== '' && (!(typeof href === 'string' && ABSOLUTE_URL.test(href)) || allowAbsoluteUrls === false);
+  const joinsBase =
+    typeof baseURL === 'string' &&
+    baseURL !== '' &&
+    (!(typeof href === 'string' && ABSOLUTE_URL.test(href)) || allowAbsoluteUrls === false);
   return joinsBase ? baseURL : href;
 }
 
@@ -105,6 +110,7 @@ export function originOf(url: unknown): string | undefined {
  * never the query (which may carry an API key). Best effort: a relative URL stays as given.
  */
 export function requestURLForEvents({ url, baseURL, allowAbsoluteUrls }: RequestTarget): string {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a URL object, as above
   const href = typeof url === 'string' ? url : url === undefined || url === null ? '' : String(url);
   const joined =
     typeof baseURL === 'string' && baseURL !== '' && (!ABSOLUTE_URL.test(href) || allowAbsoluteUrls === false)
@@ -114,6 +120,6 @@ export function requestURLForEvents({ url, baseURL, allowAbsoluteUrls }: Request
     const parsed = new URL(joined);
     return `${parsed.origin}${parsed.pathname}`;
   } catch {
-    return joined.split(/[?#]/)[0]!;
+    return joined.split(/[?#]/)[0];
   }
 }

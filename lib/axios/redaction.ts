@@ -25,7 +25,7 @@ const MAX_DEPTH = 4;
 export function redactBearerTokens(error: AxiosErrorLike, isOurs: (value: unknown) => boolean): void {
   const { config } = error;
   removeAuthorization(config?.headers, isOurs);
-  const body = error.response?.data;
+  const body: unknown = error.response?.data;
   // A body that is not a stream leads to no transport: it is not walked (it may be large).
   const seen = new Set<object>(body instanceof EventEmitter ? [] : [body as object]);
   if (config) {
@@ -46,7 +46,7 @@ function hideTransport(holder: object, depth: number, seen: Set<object>, body: u
   for (const key of Reflect.ownKeys(holder)) {
     const descriptor = Object.getOwnPropertyDescriptor(holder, key);
     if (!descriptor?.enumerable || !('value' in descriptor)) continue;
-    const { value } = descriptor;
+    const value: unknown = descriptor.value;
     if (value === null || typeof value !== 'object') continue;
     if (value instanceof EventEmitter && value !== body) {
       if (descriptor.configurable) Object.defineProperty(holder, key, { ...descriptor, enumerable: false });
@@ -58,7 +58,7 @@ function hideTransport(holder: object, depth: number, seen: Set<object>, body: u
 
 /** Node's agents keep their sockets (and the requests waiting for one) in these. */
 const SOCKET_POOLS = ['sockets', 'freeSockets', 'requests'] as const;
-const agentsSeen = new WeakSet<object>();
+const agentsSeen = new WeakSet();
 
 /** An agent stays usable and visible; what leads from it to sockets does not print. */
 function hideSocketPools(agent: Agent): void {
@@ -67,7 +67,7 @@ function hideSocketPools(agent: Agent): void {
   hideProperties(agent, SOCKET_POOLS);
 }
 
-const socketsSeen = new WeakSet<object>();
+const socketsSeen = new WeakSet();
 
 /**
  * A socket outlives the request it carried: pooled by an agent the whole app shares

@@ -44,18 +44,24 @@ export function ourHeaderOn(config: unknown, request: unknown, bearer: BearerHea
  * config, the same bytes) through an interceptor-free sibling instance, so the caller's
  * interceptors see one request and its final outcome however many replays it took.
  */
-export async function replayWhileUnauthorized(context: ReplayContext, error: AxiosErrorLike, header: string | undefined): Promise<AxiosResponse> {
+export async function replayWhileUnauthorized(
+  context: ReplayContext,
+  error: AxiosErrorLike,
+  header: string | undefined,
+): Promise<AxiosResponse> {
   const { manager, retries } = context;
   // Our dispatch step made config.data the serialized bytes as they were sent (a copy).
-  const body = error.config!.data;
+  const body: unknown = error.config?.data;
   let failure = error;
   // Undefined at first for a request that reached an allowed origin before any token was ready.
   let refused: string | undefined = header;
   for (let replays = 0; isUnauthorized(failure) && replays < retries && isReplayableBody(body); replays++) {
     // Only a 401 from the resource means the token was refused (RFC 6750 §3.1).
+    const config = failure.config;
+    // An axios error always has its config; one without it is nothing we could send again.
+    if (config === undefined) break;
     if (refused !== undefined) manager.invalidate(tokenOf(refused));
     discardStreamedBody(failure);
-    const config = failure.config!;
     try {
       await unlessCanceled(() => manager.getToken({ deadline: deadlineOf(config) }), config);
     } catch (reason) {
@@ -63,7 +69,11 @@ export async function replayWhileUnauthorized(context: ReplayContext, error: Axi
       if (reason instanceof TimedOutWhileWaiting) throw await axiosTimeoutError(context.replayClient(), config, config.timeout ?? 0);
       throw reason;
     }
-    context.emit('request:replay', { replay: replays + 1, method: String(config.method ?? 'get').toUpperCase(), url: requestURLForEvents(config) });
+    context.emit('request:replay', {
+      replay: replays + 1,
+      method: (config.method ?? 'get').toUpperCase(),
+      url: requestURLForEvents(config),
+    });
     try {
       const response = await context.replayClient().request(replayOf(context, config, body) as never);
       hideRequestsOnSocket(response.request);
@@ -100,7 +110,13 @@ function raiseAxiosCancel({ bearer, replayClient }: ReplayContext, config: Dispa
   const headers = copyHeaders(config.headers);
   removeAuthorization(headers, bearer.isOurs);
   const neverSent = (): Promise<never> => Promise.reject(new CanceledWhileWaiting());
-  return replayClient().request({ ...config, headers, data: undefined, transformRequest: [], adapter: neverSent } as never) as Promise<never>;
+  return replayClient().request<never, never>({
+    ...config,
+    headers,
+    data: undefined,
+    transformRequest: [],
+    adapter: neverSent,
+  } as never);
 }
 
 function isUnauthorized(error: AxiosErrorLike): boolean {
@@ -113,7 +129,8 @@ function isUnauthorized(error: AxiosErrorLike): boolean {
  * ReadableStream (fetch adapter) is canceled.
  */
 function discardStreamedBody(error: AxiosErrorLike): void {
-  const data = error.response?.data as { destroy?: () => void; pipe?: unknown; cancel?: () => Promise<void>; getReader?: unknown } | undefined;
+  const data = error.response?.data as
+    { destroy?: () => void; pipe?: unknown; cancel?: () => Promise<void>; getReader?: unknown } | undefined;
   if (!data) return;
   if (typeof data.pipe === 'function' && typeof data.destroy === 'function') data.destroy();
   else if (typeof data.getReader === 'function' && typeof data.cancel === 'function') data.cancel().catch(() => undefined);

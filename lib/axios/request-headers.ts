@@ -41,7 +41,7 @@ export function removeAuthorization(headers: unknown, isOurs: (value: unknown) =
   let removed = false;
   for (const key of Object.keys(headers)) {
     if (isAuthorizationKey(key) && isOurs(headers[key])) {
-      delete headers[key];
+      Reflect.deleteProperty(headers, key);
       removed = true;
     }
   }
@@ -59,7 +59,7 @@ export function copyHeaders(headers: unknown): Headers {
 /** Removes a header by name in any letter case. */
 export function removeHeader(headers: Headers, lowerCaseName: string): void {
   for (const key of Object.keys(headers)) {
-    if (key.toLowerCase() === lowerCaseName) delete headers[key];
+    if (key.toLowerCase() === lowerCaseName) Reflect.deleteProperty(headers, key);
   }
 }
 

@@ -14,7 +14,9 @@ type Fused = Transform & { [FUSED_STEP]: DispatchStep };
  */
 export function withDispatchStep(transforms: unknown, step: DispatchStep): Transform[] {
   if (endsWithDispatchStep(transforms, step)) return transforms as Transform[];
-  const list = (transforms === undefined || transforms === null ? [] : Array.isArray(transforms) ? transforms : [transforms]) as Transform[];
+  const list = (
+    transforms === undefined || transforms === null ? [] : Array.isArray(transforms) ? transforms : [transforms]
+  ) as Transform[];
   if (list.length === 0) return [step];
   return [...list.slice(0, -1), fuse(list[list.length - 1], step)];
 }

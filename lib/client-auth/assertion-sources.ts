@@ -42,7 +42,10 @@ export function suppliedAssertion(clientId: string, source: ClientAssertionSourc
  */
 export function clientAssertionFromFile(path: string): () => Promise<string> {
   if (typeof path !== 'string' || path === '') {
-    throw new InvalidOptionsError('clientAssertion', 'clientAssertionFromFile() expects the path of the assertion file as a non-empty string');
+    throw new InvalidOptionsError(
+      'clientAssertion',
+      'clientAssertionFromFile() expects the path of the assertion file as a non-empty string',
+    );
   }
   let cached: { version: string; assertion: string } | undefined;
   return async function readClientAssertionFile(): Promise<string> {

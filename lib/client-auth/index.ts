@@ -38,7 +38,9 @@ function authenticatorOf(clientId: string, auth: Exclude<ResolvedClientAuth, { m
     case 'client_secret_jwt':
       return clientSecretJwt(clientId, auth.clientSecret, auth.assertion);
     case 'private_key_jwt':
-      return 'clientAssertion' in auth ? suppliedAssertion(clientId, auth.clientAssertion) : privateKeyJwt(clientId, auth.privateKey.key, auth.assertion);
+      return 'clientAssertion' in auth
+        ? suppliedAssertion(clientId, auth.clientAssertion)
+        : privateKeyJwt(clientId, auth.privateKey.key, auth.assertion);
   }
 }
 

@@ -49,7 +49,9 @@ export async function signClientAssertion(clientId: string, key: KeyObject | Uin
   } catch (error) {
     // The key was checked at oauth2(); this is jose or the crypto backend refusing it. Its message names no key material.
     const message = error instanceof Error ? error.message : String(error);
-    throw new ClientAssertionError(`signing the client assertion with ${settings.algorithm} failed: ${message}`, { cause: new Error(message) });
+    throw new ClientAssertionError(`signing the client assertion with ${settings.algorithm} failed: ${message}`, {
+      cause: new Error(message),
+    });
   }
 }
 

@@ -28,7 +28,13 @@ export interface GrantContext {
   allowsNoClientAuth: boolean;
 }
 
-const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'];
+const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
+  'client_secret_basic',
+  'client_secret_post',
+  'client_secret_jwt',
+  'private_key_jwt',
+  'none',
+];
 /** Options that shape an assertion this library signs. */
 const ASSERTION_OPTIONS = ['keyId', 'signingAlgorithm', 'assertionLifetime', 'assertionAudience', 'issuer'] as const;
 const DEFAULT_ASSERTION_LIFETIME_SECONDS = 60;
@@ -48,35 +54,64 @@ export function resolveClientAuth(options: ClientAuthOptions, tokenEndpoint: str
   const method = resolveMethod(options, grant);
   if (method === 'none') {
     if (!grant.allowsNoClientAuth) {
-      throw new InvalidOptionsError('tokenEndpointAuthMethod', `'none' (no client authentication) only works with grantType 'urn:ietf:params:oauth:grant-type:jwt-bearer' (RFC 7523 §3.1); grantType '${grant.grantType}' needs the client to authenticate`);
+      throw new InvalidOptionsError(
+        'tokenEndpointAuthMethod',
+        `'none' (no client authentication) only works with grantType 'urn:ietf:params:oauth:grant-type:jwt-bearer' (RFC 7523 §3.1); grantType '${grant.grantType}' needs the client to authenticate`,
+      );
     }
-    refuse(options, ['clientSecret', 'privateKey', 'clientAssertion'], "not used with tokenEndpointAuthMethod 'none' (no client authentication); remove it, or choose the method that uses it");
+    refuse(
+      options,
+      ['clientSecret', 'privateKey', 'clientAssertion'],
+      "not used with tokenEndpointAuthMethod 'none' (no client authentication); remove it, or choose the method that uses it",
+    );
     refuse(options, ASSERTION_OPTIONS, "only used with tokenEndpointAuthMethod 'client_secret_jwt' or 'private_key_jwt'; it is 'none'");
     return { method };
   }
   if (method === 'client_secret_basic' || method === 'client_secret_post') {
     refuse(options, ['privateKey', 'clientAssertion'], `only used with tokenEndpointAuthMethod 'private_key_jwt'; it is '${method}'`);
-    refuse(options, ASSERTION_OPTIONS, `only used with tokenEndpointAuthMethod 'client_secret_jwt' or 'private_key_jwt'; it is '${method}'`);
+    refuse(
+      options,
+      ASSERTION_OPTIONS,
+      `only used with tokenEndpointAuthMethod 'client_secret_jwt' or 'private_key_jwt'; it is '${method}'`,
+    );
     return { method, clientSecret: requireSecret(options.clientSecret, method) };
   }
   if (method === 'client_secret_jwt') {
-    refuse(options, ['privateKey', 'clientAssertion'], "only used with tokenEndpointAuthMethod 'private_key_jwt'; 'client_secret_jwt' signs with clientSecret");
+    refuse(
+      options,
+      ['privateKey', 'clientAssertion'],
+      "only used with tokenEndpointAuthMethod 'private_key_jwt'; 'client_secret_jwt' signs with clientSecret",
+    );
     const clientSecret = requireSecret(options.clientSecret, method);
     const algorithm = hmacAlgorithm(options.signingAlgorithm);
     return { method, clientSecret, assertion: assertionSettings(options, tokenEndpoint, algorithm, options.keyId) };
   }
   if (options.clientAssertion !== undefined) {
     if (options.privateKey !== undefined) {
-      throw new InvalidOptionsError('clientAssertion', 'conflicts with privateKey: give privateKey to have assertions signed here, or clientAssertion for one signed elsewhere, not both');
+      throw new InvalidOptionsError(
+        'clientAssertion',
+        'conflicts with privateKey: give privateKey to have assertions signed here, or clientAssertion for one signed elsewhere, not both',
+      );
     }
     refuse(options, ['clientSecret'], "not used by 'private_key_jwt' with clientAssertion; remove it");
-    refuse(options, ASSERTION_OPTIONS, 'only used when this library signs the assertion (privateKey or client_secret_jwt); a clientAssertion is signed elsewhere');
+    refuse(
+      options,
+      ASSERTION_OPTIONS,
+      'only used when this library signs the assertion (privateKey or client_secret_jwt); a clientAssertion is signed elsewhere',
+    );
     return { method, clientAssertion: assertionSource(options.clientAssertion) };
   }
   if (options.privateKey === undefined) {
-    throw new InvalidOptionsError('privateKey', "required with tokenEndpointAuthMethod 'private_key_jwt' (or clientAssertion, for an assertion signed elsewhere)");
+    throw new InvalidOptionsError(
+      'privateKey',
+      "required with tokenEndpointAuthMethod 'private_key_jwt' (or clientAssertion, for an assertion signed elsewhere)",
+    );
   }
-  refuse(options, ['clientSecret'], "not used by 'private_key_jwt', which signs with privateKey; remove it (or use 'client_secret_jwt' to sign with the secret)");
+  refuse(
+    options,
+    ['clientSecret'],
+    "not used by 'private_key_jwt', which signs with privateKey; remove it (or use 'client_secret_jwt' to sign with the secret)",
+  );
   const privateKey = readPrivateKey(options.privateKey);
   const algorithm = signingAlgorithmFor(privateKey, options.signingAlgorithm);
   const keyId = options.keyId ?? privateKey.jwkKeyId;
@@ -115,7 +150,10 @@ function refuse(options: ClientAuthOptions, names: readonly (keyof ClientAuthOpt
 
 function requireSecret(value: unknown, method: TokenEndpointAuthMethod): string {
   if (typeof value !== 'string' || value === '') {
-    throw new InvalidOptionsError('clientSecret', `required; expected a non-empty string (tokenEndpointAuthMethod '${method}' authenticates with it)`);
+    throw new InvalidOptionsError(
+      'clientSecret',
+      `required; expected a non-empty string (tokenEndpointAuthMethod '${method}' authenticates with it)`,
+    );
   }
   // A lone surrogate has no UTF-8 encoding, so it could never authenticate.
   if (!/^(?:[^\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/.test(value)) {
@@ -127,8 +165,12 @@ function requireSecret(value: unknown, method: TokenEndpointAuthMethod): string 
 function hmacAlgorithm(value: unknown): HmacAlgorithm {
   if (value === undefined) return 'HS256';
   if (HMAC_ALGORITHMS.includes(value as HmacAlgorithm)) return value as HmacAlgorithm;
-  const hint = typeof value === 'string' && /^(RS|PS|ES|Ed)/.test(value) ? " (asymmetric algorithms are for 'private_key_jwt' with privateKey)" : '';
-  throw new InvalidOptionsError('signingAlgorithm', `expected one of ${HMAC_ALGORITHMS.join(', ')} for 'client_secret_jwt'; got ${describe(value)}${hint}`);
+  const hint =
+    typeof value === 'string' && /^(RS|PS|ES|Ed)/.test(value) ? " (asymmetric algorithms are for 'private_key_jwt' with privateKey)" : '';
+  throw new InvalidOptionsError(
+    'signingAlgorithm',
+    `expected one of ${HMAC_ALGORITHMS.join(', ')} for 'client_secret_jwt'; got ${describe(value)}${hint}`,
+  );
 }
 
 function assertionSettings(options: ClientAuthOptions, tokenEndpoint: string, algorithm: string, keyId: unknown): AssertionSettings {
@@ -147,7 +189,10 @@ function assertionSettings(options: ClientAuthOptions, tokenEndpoint: string, al
 function resolveAudience(audience: unknown, issuer: unknown, tokenEndpoint: string): { audience: string; type: string | undefined } {
   if (audience === 'issuer') {
     if (typeof issuer !== 'string' || issuer === '') {
-      throw new InvalidOptionsError('issuer', "required with assertionAudience 'issuer': the authorization server's issuer identifier (RFC 8414), e.g. 'https://auth.example.com'");
+      throw new InvalidOptionsError(
+        'issuer',
+        "required with assertionAudience 'issuer': the authorization server's issuer identifier (RFC 8414), e.g. 'https://auth.example.com'",
+      );
     }
     return { audience: issuer, type: CLIENT_AUTHENTICATION_JWT_TYPE };
   }
@@ -156,7 +201,10 @@ function resolveAudience(audience: unknown, issuer: unknown, tokenEndpoint: stri
   }
   if (audience === undefined || audience === 'token-endpoint') return { audience: tokenEndpoint, type: undefined };
   if (typeof audience !== 'string' || audience === '') {
-    throw new InvalidOptionsError('assertionAudience', `expected 'token-endpoint', 'issuer' or the audience as a non-empty string; got ${describe(audience)}`);
+    throw new InvalidOptionsError(
+      'assertionAudience',
+      `expected 'token-endpoint', 'issuer' or the audience as a non-empty string; got ${describe(audience)}`,
+    );
   }
   return { audience, type: undefined };
 }
@@ -173,7 +221,10 @@ function assertionSource(value: unknown): ClientAssertionSource {
   if (typeof value === 'function') return value as ClientAssertionSource;
   if (typeof value === 'string' && value.trim() !== '') return value.trim();
   // Never echo it: a wrong-typed assertion may still be a credential.
-  throw new InvalidOptionsError('clientAssertion', `expected the assertion as a non-empty string, or a function returning one (e.g. clientAssertionFromFile(path)); got ${typeof value === 'string' ? 'an empty string' : `a ${value === null ? 'null' : typeof value}`}`);
+  throw new InvalidOptionsError(
+    'clientAssertion',
+    `expected the assertion as a non-empty string, or a function returning one (e.g. clientAssertionFromFile(path)); got ${typeof value === 'string' ? 'an empty string' : `a ${value === null ? 'null' : typeof value}`}`,
+  );
 }
 
 /** A short description of a bad non-secret value for an error message. */

@@ -4,7 +4,18 @@ import { appendClientAssertion, signClientAssertion, type AssertionSettings } fr
 import type { ClientAuthentication } from './types';
 
 /** The JWS algorithms `private_key_jwt` signs with (RFC 7518 §3, RFC 8037 for EdDSA). */
-export const ASYMMETRIC_ALGORITHMS: readonly AsymmetricAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+export const ASYMMETRIC_ALGORITHMS: readonly AsymmetricAlgorithm[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
 /** A JWS `alg` of `private_key_jwt`: RS256 to PS512, ES256/ES384/ES512, EdDSA. */
 export type AsymmetricAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
 
@@ -15,7 +26,7 @@ export type PrivateKeyInput = string | JsonWebKey | KeyObject;
 const MIN_RSA_BITS = 2048;
 
 /** The one ECDSA algorithm of each curve (RFC 7518 §3.4). */
-const EC_ALGORITHM: Readonly<Record<string, AsymmetricAlgorithm>> = {
+const EC_ALGORITHM: Readonly<Partial<Record<string, AsymmetricAlgorithm>>> = {
   prime256v1: 'ES256',
   secp384r1: 'ES384',
   secp521r1: 'ES512',
@@ -48,36 +59,57 @@ export function privateKeyJwt(clientId: string, key: KeyObject, settings: Assert
 export function readPrivateKey(value: unknown): SigningKey {
   if (value instanceof KeyObject) {
     if (value.type !== 'private') {
-      throw new InvalidOptionsError('privateKey', `expected a private key; got a ${value.type} KeyObject${value.type === 'secret' ? " (a shared secret belongs in clientSecret, with 'client_secret_jwt')" : ''}`);
+      throw new InvalidOptionsError(
+        'privateKey',
+        `expected a private key; got a ${value.type} KeyObject${value.type === 'secret' ? " (a shared secret belongs in clientSecret, with 'client_secret_jwt')" : ''}`,
+      );
     }
     return { key: value };
   }
   if (typeof value === 'string') return { key: readPem(value) };
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) return readJwk(value as JsonWebKey);
-  throw new InvalidOptionsError('privateKey', `expected a PEM string, a private JWK object or a private KeyObject; got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}`);
+  throw new InvalidOptionsError(
+    'privateKey',
+    `expected a PEM string, a private JWK object or a private KeyObject; got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}`,
+  );
 }
 
 function readPem(pem: string): KeyObject {
   const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1];
   if (label === undefined) {
-    throw new InvalidOptionsError('privateKey', 'expected a PEM private key (-----BEGIN PRIVATE KEY-----), a private JWK object or a KeyObject');
+    throw new InvalidOptionsError(
+      'privateKey',
+      'expected a PEM private key (-----BEGIN PRIVATE KEY-----), a private JWK object or a KeyObject',
+    );
   }
-  if (label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type: 4,ENCRYPTED/.test(pem)) {
-    throw new InvalidOptionsError('privateKey', 'is encrypted; decrypt it first, e.g. crypto.createPrivateKey({ key, passphrase }), and pass the KeyObject');
+  if (label === 'ENCRYPTED PRIVATE KEY' || pem.includes('Proc-Type: 4,ENCRYPTED')) {
+    throw new InvalidOptionsError(
+      'privateKey',
+      'is encrypted; decrypt it first, e.g. crypto.createPrivateKey({ key, passphrase }), and pass the KeyObject',
+    );
   }
   if (label.includes('PUBLIC KEY') || label === 'CERTIFICATE') {
-    throw new InvalidOptionsError('privateKey', `expected a private key; got a PEM ${label} (the server keeps the public key, the client the private one)`);
+    throw new InvalidOptionsError(
+      'privateKey',
+      `expected a private key; got a PEM ${label} (the server keeps the public key, the client the private one)`,
+    );
   }
   try {
     return createPrivateKey(pem);
   } catch {
-    throw new InvalidOptionsError('privateKey', `could not be read as a PEM ${label} (expected PKCS#8 "PRIVATE KEY", PKCS#1 "RSA PRIVATE KEY" or SEC1 "EC PRIVATE KEY")`);
+    throw new InvalidOptionsError(
+      'privateKey',
+      `could not be read as a PEM ${label} (expected PKCS#8 "PRIVATE KEY", PKCS#1 "RSA PRIVATE KEY" or SEC1 "EC PRIVATE KEY")`,
+    );
   }
 }
 
 function readJwk(jwk: JsonWebKey): SigningKey {
   if (jwk.kty === 'oct') {
-    throw new InvalidOptionsError('privateKey', "expected an asymmetric private JWK; got a symmetric (kty 'oct') one: use clientSecret with 'client_secret_jwt'");
+    throw new InvalidOptionsError(
+      'privateKey',
+      "expected an asymmetric private JWK; got a symmetric (kty 'oct') one: use clientSecret with 'client_secret_jwt'",
+    );
   }
   if (typeof jwk.d !== 'string' || jwk.d === '') {
     throw new InvalidOptionsError('privateKey', 'expected a private JWK (with "d"); got a public one');
@@ -103,14 +135,20 @@ export function signingAlgorithmFor({ key, jwkAlgorithm }: SigningKey, requested
   const option = requested !== undefined ? 'signingAlgorithm' : 'privateKey';
   const wanted = requested ?? jwkAlgorithm;
   if (wanted !== undefined && !ASYMMETRIC_ALGORITHMS.includes(wanted as AsymmetricAlgorithm)) {
-    const hint = typeof wanted === 'string' && /^HS/.test(wanted) ? " (HMAC algorithms are for 'client_secret_jwt')" : '';
+    const hint = typeof wanted === 'string' && wanted.startsWith('HS') ? " (HMAC algorithms are for 'client_secret_jwt')" : '';
     const what = requested !== undefined ? '' : "the JWK's alg: ";
-    throw new InvalidOptionsError(option, `${what}expected one of ${ASYMMETRIC_ALGORITHMS.join(', ')} for 'private_key_jwt'; got ${JSON.stringify(wanted)}${hint}`);
+    throw new InvalidOptionsError(
+      option,
+      `${what}expected one of ${ASYMMETRIC_ALGORITHMS.join(', ')} for 'private_key_jwt'; got ${JSON.stringify(wanted)}${hint}`,
+    );
   }
   const natural = naturalAlgorithms(key);
   if (wanted === undefined) return natural[0];
   if (!natural.includes(wanted as AsymmetricAlgorithm)) {
-    throw new InvalidOptionsError(option, `${JSON.stringify(wanted)} cannot be made with ${describeKey(key)}; it signs with ${natural.join(', ')}`);
+    throw new InvalidOptionsError(
+      option,
+      `${JSON.stringify(wanted)} cannot be made with ${describeKey(key)}; it signs with ${natural.join(', ')}`,
+    );
   }
   return wanted as AsymmetricAlgorithm;
 }
@@ -128,12 +166,18 @@ function naturalAlgorithms(key: KeyObject): AsymmetricAlgorithm[] {
   if (type === 'ec') {
     const algorithm = EC_ALGORITHM[key.asymmetricKeyDetails?.namedCurve ?? ''];
     if (algorithm === undefined) {
-      throw new InvalidOptionsError('privateKey', `EC curve ${key.asymmetricKeyDetails?.namedCurve ?? 'unknown'} is not a JOSE curve; use P-256, P-384 or P-521`);
+      throw new InvalidOptionsError(
+        'privateKey',
+        `EC curve ${key.asymmetricKeyDetails?.namedCurve ?? 'unknown'} is not a JOSE curve; use P-256, P-384 or P-521`,
+      );
     }
     return [algorithm];
   }
   if (type === 'ed25519' || type === 'ed448') return ['EdDSA'];
-  throw new InvalidOptionsError('privateKey', `a ${type ?? 'unknown'} key cannot sign a JWT; use an RSA, EC (P-256, P-384, P-521) or Ed25519 key`);
+  throw new InvalidOptionsError(
+    'privateKey',
+    `a ${type ?? 'unknown'} key cannot sign a JWT; use an RSA, EC (P-256, P-384, P-521) or Ed25519 key`,
+  );
 }
 
 function describeKey(key: KeyObject): string {

@@ -13,7 +13,8 @@ export function credentialEncodings(clientId: string, clientSecret: string): str
   const percentEncoded = [formEncode(clientSecret), encodeURIComponent(clientSecret)];
   const lowerHex = percentEncoded.map((text) => text.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()));
   const json = JSON.stringify(clientSecret).slice(1, -1);
-  const unicodeEscaped = (hex: (code: number) => string): string => json.replace(/[\u0080-\uffff]/g, (char) => `\\u${hex(char.charCodeAt(0))}`);
+  const unicodeEscaped = (hex: (code: number) => string): string =>
+    json.replace(/[\u0080-\uffff]/g, (char) => `\\u${hex(char.charCodeAt(0))}`);
   const asciiJson = unicodeEscaped((code) => code.toString(16).padStart(4, '0'));
   const asciiJsonUpperHex = unicodeEscaped((code) => code.toString(16).toUpperCase().padStart(4, '0'));
   // Padded and unpadded; the unpadded base64 is a prefix of the padded one, so scrubbing
@@ -57,6 +58,6 @@ export function privateKeyEncodings(key: KeyObject, given?: string): string[] {
  * leave a compact JWS unchanged), and its signature part, which is what makes it usable.
  */
 export function assertionEncodings(assertion: string): string[] {
-  const signature = assertion.split('.')[2];
-  return [assertion, formEncode(assertion), encodeURIComponent(assertion), ...(signature !== undefined && signature.length >= 16 ? [signature] : [])];
+  const [, , signature = ''] = assertion.split('.');
+  return [assertion, formEncode(assertion), encodeURIComponent(assertion), ...(signature.length >= 16 ? [signature] : [])];
 }

@@ -33,9 +33,17 @@ export function resolveGrant(options: GrantOptions): ResolvedGrant {
     return { type, username: requireText('username', options.username), password: requireText('password', options.password) };
   }
   refuse(options, 'username', `only used with grantType 'password'; it is '${type}'`);
-  refuse(options, 'password', `only used with grantType 'password' (the user's password); it is '${type}'. The client's own secret is clientSecret`);
+  refuse(
+    options,
+    'password',
+    `only used with grantType 'password' (the user's password); it is '${type}'. The client's own secret is clientSecret`,
+  );
   if (type === JWT_BEARER) return { type, assertion: assertionSource(options.assertion) };
-  refuse(options, 'assertion', `only used with grantType '${JWT_BEARER}'; it is '${type}' (a client assertion signed elsewhere is clientAssertion)`);
+  refuse(
+    options,
+    'assertion',
+    `only used with grantType '${JWT_BEARER}'; it is '${type}' (a client assertion signed elsewhere is clientAssertion)`,
+  );
   return { type };
 }
 
@@ -64,7 +72,10 @@ function requireText(name: 'username' | 'password', value: unknown): string {
 function assertionSource(value: unknown): AssertionSource {
   if (typeof value === 'function') return value as AssertionSource;
   if (typeof value === 'string' && value.trim() !== '') return value.trim();
-  throw new InvalidOptionsError('assertion', `required with grantType '${JWT_BEARER}'; expected the JWT as a non-empty string, or a function returning one; got ${whatIs(value)}`);
+  throw new InvalidOptionsError(
+    'assertion',
+    `required with grantType '${JWT_BEARER}'; expected the JWT as a non-empty string, or a function returning one; got ${whatIs(value)}`,
+  );
 }
 
 /** What a bad value is, never the value: it may be a credential. */

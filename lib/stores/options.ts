@@ -20,7 +20,7 @@ export interface StoreIdentity {
   scope: string;
   grant: ResolvedGrant;
   clientAuth: ResolvedClientAuth;
-  extraParams: ReadonlyArray<readonly [string, string]>;
+  extraParams: readonly (readonly [string, string])[];
 }
 
 const OPERATIONS = ['get', 'set', 'setIfAbsent', 'deleteIfEquals'] as const;
@@ -33,12 +33,15 @@ const SEALING_KEY_BYTES = 32;
 /** Checks option `store` against the client it serves. */
 export function resolveStore(value: unknown, identity: StoreIdentity): ResolvedStore | undefined {
   if (value === undefined) return undefined;
-  const store = value as Partial<TokenStore> | null;
-  const missing = store === null || typeof store !== 'object' ? [...OPERATIONS] : OPERATIONS.filter((name) => typeof store[name] !== 'function');
+  const store = value as TokenStore;
+  const missing = missingOperations(value);
   if (missing.length > 0) {
-    throw new InvalidOptionsError('store', `expected a token store such as redisStore(client), with get, set, setIfAbsent and deleteIfEquals; missing ${missing.join(', ')}`);
+    throw new InvalidOptionsError(
+      'store',
+      `expected a token store such as redisStore(client), with get, set, setIfAbsent and deleteIfEquals; missing ${missing.join(', ')}`,
+    );
   }
-  const settings = (store as TokenStore).settings ?? {};
+  const settings = store.settings ?? {};
   // The entry is named by everything that makes a token differ, hashed: the username of the
   // password grant is in it, the client secret and password are not.
   const name = digest([
@@ -52,14 +55,23 @@ export function resolveStore(value: unknown, identity: StoreIdentity): ResolvedS
   const prefix = settings.keyPrefix ?? DEFAULT_KEY_PREFIX;
   const tokenKey = `${prefix}token:${name}`;
   return {
-    store: store as TokenStore,
-    entry: { tokenKey, leaseKey: `${prefix}lease:${name}`, sealingKey: sealingKeyFor(settings.encryptionKey, identity.clientAuth, tokenKey) },
+    store,
+    entry: {
+      tokenKey,
+      leaseKey: `${prefix}lease:${name}`,
+      sealingKey: sealingKeyFor(settings.encryptionKey, identity.clientAuth, tokenKey),
+    },
     timing: {
       leaseTtlMs: settings.leaseTtlMs,
       pollIntervalMs: settings.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
       operationTimeoutMs: settings.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
     },
   };
+}
+
+function missingOperations(value: unknown): string[] {
+  if (value === null || typeof value !== 'object') return [...OPERATIONS];
+  return OPERATIONS.filter((name) => typeof (value as Record<string, unknown>)[name] !== 'function');
 }
 
 /** The given key, or one derived from the client secret; a client without a secret must give one. */

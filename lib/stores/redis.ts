@@ -211,7 +211,9 @@ function ignoreError(): void {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /** A reply as text: strings as they are, Buffers as UTF-8, nil as null; undefined for anything else. */
@@ -277,7 +279,10 @@ export function resolveTokenStoreSettings(settings: unknown): TokenStoreSettings
   for (const name of ['leaseTtlMs', 'pollIntervalMs', 'operationTimeoutMs'] as const) {
     const value = given[name];
     if (value !== undefined && !(Number.isInteger(value) && (value as number) > 0 && (value as number) <= MAX_TIMER_MS)) {
-      throw new InvalidOptionsError(`store.${name}`, `expected a positive integer number of milliseconds (at most ${MAX_TIMER_MS}); got ${describe(value)}`);
+      throw new InvalidOptionsError(
+        `store.${name}`,
+        `expected a positive integer number of milliseconds (at most ${MAX_TIMER_MS}); got ${describe(value)}`,
+      );
     }
   }
   if (given.encryptionKey !== undefined) {
@@ -308,7 +313,8 @@ function describeKey(value: unknown): string {
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === null || value === undefined) return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === null || value === undefined)
+    return String(value);
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

@@ -23,7 +23,9 @@ export function seal(key: Uint8Array, entry: string, plaintext: string): string 
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(entry, 'utf8'));
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return [FORMAT, iv, ciphertext, cipher.getAuthTag()].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.');
+  return [FORMAT, iv, ciphertext, cipher.getAuthTag()]
+    .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+    .join('.');
 }
 
 /** The plaintext of a sealed value, or undefined when it is not one of ours, or was altered, or sealed with another key. */
@@ -31,12 +33,12 @@ export function unseal(key: Uint8Array, entry: string, sealed: string): string |
   const parts = sealed.split('.');
   if (parts.length !== 4 || parts[0] !== FORMAT) return undefined;
   const [iv, ciphertext, tag] = parts.slice(1).map((part) => Buffer.from(part, 'base64url'));
-  if (iv!.length !== IV_BYTES || tag!.length !== TAG_BYTES) return undefined;
+  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) return undefined;
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key, iv!);
+    const decipher = createDecipheriv('aes-256-gcm', key, iv);
     decipher.setAAD(Buffer.from(entry, 'utf8'));
-    decipher.setAuthTag(tag!);
-    return Buffer.concat([decipher.update(ciphertext!), decipher.final()]).toString('utf8');
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
   } catch {
     return undefined;
   }

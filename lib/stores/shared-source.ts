@@ -61,7 +61,8 @@ export class StoreSharing implements TokenSharing {
   readonly #storedValues = new Map<string, string>();
   #refused: string | undefined;
   #unavailableUntil = 0;
-  #reportedUnavailable = false;
+  /** When this process reported the store unavailable (epoch ms); undefined while it is available. */
+  #unavailableSince: number | undefined;
 
   constructor(store: TokenStore, entry: StoreEntry, timing: StoreTiming, emit: Emit) {
     this.#store = store;
@@ -109,7 +110,8 @@ export class StoreSharing implements TokenSharing {
         return { kind: 'take', issued: { accessToken: stored.token, lifetimeMs: remainingMs(stored) } };
       }
       // The refused token, or one that does not open (another key, altered, garbage): it must go.
-      if (stored === undefined || stored.token === this.#refused) await this.#operation(this.#store.deleteIfEquals(this.#entry.tokenKey, value));
+      if (stored === undefined || stored.token === this.#refused)
+        await this.#operation(this.#store.deleteIfEquals(this.#entry.tokenKey, value));
     }
     const leaseId = randomBytes(16).toString('base64url');
     const leased = await this.#operation(this.#store.setIfAbsent(this.#entry.leaseKey, leaseId, this.#timing.leaseTtlMs));
@@ -152,13 +154,17 @@ export class StoreSharing implements TokenSharing {
   /** Keeps the stored value of the last few tokens, for the compare-and-delete of a 401. */
   #remember(token: string, value: string): void {
     this.#storedValues.set(token, value);
-    if (this.#storedValues.size > 4) this.#storedValues.delete(this.#storedValues.keys().next().value!);
+    const oldest = this.#storedValues.keys().next();
+    if (this.#storedValues.size > 4 && oldest.done !== true) this.#storedValues.delete(oldest.value);
   }
 
   /** A store operation, bounded by the operation timeout; any failure is a StoreUnavailable. */
   #operation<T>(operation: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new StoreUnavailable(`the store did not answer within ${this.#timing.operationTimeoutMs} ms`)), this.#timing.operationTimeoutMs);
+      const timer = setTimeout(
+        () => reject(new StoreUnavailable(`the store did not answer within ${this.#timing.operationTimeoutMs} ms`)),
+        this.#timing.operationTimeoutMs,
+      );
       timer.unref();
       operation.then(
         (value) => {
@@ -175,15 +181,19 @@ export class StoreSharing implements TokenSharing {
 
   #unavailable(error: unknown): void {
     this.#unavailableUntil = Date.now() + STORE_RETRY_AFTER_MS;
-    if (this.#reportedUnavailable) return;
-    this.#reportedUnavailable = true;
-    this.#emit('store:unavailable', { errorMessage: error instanceof StoreUnavailable ? error.message : describeStoreError(error), retryInMs: STORE_RETRY_AFTER_MS });
+    if (this.#unavailableSince !== undefined) return;
+    this.#unavailableSince = Date.now();
+    this.#emit('store:unavailable', {
+      errorMessage: error instanceof StoreUnavailable ? error.message : describeStoreError(error),
+      retryInMs: STORE_RETRY_AFTER_MS,
+    });
   }
 
   #available(): void {
-    if (!this.#reportedUnavailable) return;
-    this.#reportedUnavailable = false;
-    this.#emit('store:available', {});
+    if (this.#unavailableSince === undefined) return;
+    const unavailableForMs = Date.now() - this.#unavailableSince;
+    this.#unavailableSince = undefined;
+    this.#emit('store:available', { unavailableForMs });
   }
 }
 

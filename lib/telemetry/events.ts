@@ -107,7 +107,10 @@ export interface StoreUnavailableFields {
 }
 
 /** `store:available`: the token store answers again after `store:unavailable`; tokens are shared again. */
-export type StoreAvailableFields = Record<never, never>;
+export interface StoreAvailableFields {
+  /** How long this process went without the store, in milliseconds. */
+  unavailableForMs: number;
+}
 
 /**
  * Every moment the plugin reports, by name, with the fields it reports it with (besides
@@ -231,7 +234,12 @@ export function endpointForEvents(tokenEndpoint: string): string {
 }
 
 /** The ClientFields of a client, from the options as resolved. */
-export function clientFields(options: { tokenEndpoint: string; clientId: string | undefined; grant: { type: string }; scope: string }): ClientFields {
+export function clientFields(options: {
+  tokenEndpoint: string;
+  clientId: string | undefined;
+  grant: { type: string };
+  scope: string;
+}): ClientFields {
   const fields: ClientFields = { tokenEndpoint: endpointForEvents(options.tokenEndpoint), grantType: options.grant.type };
   if (options.clientId !== undefined) fields.clientId = options.clientId;
   if (options.scope !== '') fields.scope = options.scope;

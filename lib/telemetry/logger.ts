@@ -1,6 +1,14 @@
 import { Console } from 'node:console';
 import { InvalidOptionsError } from '../errors';
-import { EVENT_NAMES, type EventHub, type FailureFields, type ListenerFailure, type OAuth2Event, type OAuth2EventMap, type OAuth2EventName } from './events';
+import {
+  EVENT_NAMES,
+  type EventHub,
+  type FailureFields,
+  type ListenerFailure,
+  type OAuth2Event,
+  type OAuth2EventMap,
+  type OAuth2EventName,
+} from './events';
 
 /**
  * Option `logger`: anything with `debug`, `info`, `warn` and `error` methods, such as
@@ -22,9 +30,15 @@ const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 /** Checks option `logger`. */
 export function resolveLogger(value: unknown): Logger | undefined {
   if (value === undefined) return undefined;
-  const missing = value === null || typeof value !== 'object' ? LEVELS : LEVELS.filter((level) => typeof (value as Record<string, unknown>)[level] !== 'function');
+  const missing =
+    value === null || typeof value !== 'object'
+      ? LEVELS
+      : LEVELS.filter((level) => typeof (value as Record<string, unknown>)[level] !== 'function');
   if (missing.length > 0) {
-    throw new InvalidOptionsError('logger', `expected an object with debug, info, warn and error methods (console, pino, winston); missing ${missing.join(', ')}`);
+    throw new InvalidOptionsError(
+      'logger',
+      `expected an object with debug, info, warn and error methods (console, pino, winston); missing ${missing.join(', ')}`,
+    );
   }
   return value as Logger;
 }
@@ -55,12 +69,18 @@ interface LogLine {
  * | `request:replay`          | info  | a 401 answered by the API, retried with a fresh token            |
  */
 const LINES: { [Name in OAuth2EventName]: (event: OAuth2Event<Name>) => LogLine } = {
-  'token:fetch': (event) => ({ level: 'debug', message: event.renewal ? 'renewing the access token ahead of expiry' : 'fetching an access token' }),
+  'token:fetch': (event) => ({
+    level: 'debug',
+    message: event.renewal ? 'renewing the access token ahead of expiry' : 'fetching an access token',
+  }),
   'token:attempt': (event) => ({ level: 'debug', message: `sending token request (attempt ${event.attempt})` }),
   'token:attempt-failed': (event) =>
     event.retryInMs === undefined
       ? { level: 'debug', message: `token request failed (${failureSummary(event)}), attempt ${event.attempt}; no retry` }
-      : { level: 'warn', message: `token request failed (${failureSummary(event)}), attempt ${event.attempt}; retrying in ${event.retryInMs} ms` },
+      : {
+          level: 'warn',
+          message: `token request failed (${failureSummary(event)}), attempt ${event.attempt}; retrying in ${event.retryInMs} ms`,
+        },
   'token:issued': (event) => ({
     level: 'info',
     message:
@@ -78,8 +98,14 @@ const LINES: { [Name in OAuth2EventName]: (event: OAuth2Event<Name>) => LogLine 
     level: 'warn',
     message: `token store unavailable (${event.errorMessage}): this process fetches its own tokens until the store answers again`,
   }),
-  'store:available': () => ({ level: 'info', message: 'token store available again: tokens are shared again' }),
-  'request:replay': (event) => ({ level: 'info', message: `${event.method} ${event.url} answered 401; replaying with a fresh token (replay ${event.replay})` }),
+  'store:available': (event) => ({
+    level: 'info',
+    message: `token store available again after ${event.unavailableForMs} ms: tokens are shared again`,
+  }),
+  'request:replay': (event) => ({
+    level: 'info',
+    message: `${event.method} ${event.url} answered 401; replaying with a fresh token (replay ${event.replay})`,
+  }),
 };
 
 const INVALIDATION_REASONS: Record<OAuth2EventMap['token:invalidated']['reason'], string> = {
@@ -114,6 +140,8 @@ export function logEvents(hub: EventHub, logger: Logger): void {
   for (const name of EVENT_NAMES) subscribe(hub, name, write);
 }
 
+// The type parameter ties `name` to the event its line is built from.
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
 function subscribe<Name extends OAuth2EventName>(hub: EventHub, name: Name, write: LineWriter): void {
   hub.on(name, (event) => write(LINES[name](event), { ...event }));
 }
@@ -123,11 +151,11 @@ type LineWriter = (line: LogLine, fields: Record<string, unknown>) => void;
 /** Writes a line in the argument order `logger` understands. */
 function lineWriter(logger: Logger): LineWriter {
   const messageFirst = takesMessageFirst(logger);
+  const log = logger as unknown as Record<LogLine['level'], (...args: unknown[]) => unknown>;
   return ({ level, message }, fields) => {
-    const method = logger[level] as (...args: unknown[]) => unknown;
     try {
-      if (messageFirst) method.call(logger, PREFIX + message, fields);
-      else method.call(logger, fields, PREFIX + message);
+      if (messageFirst) log[level](PREFIX + message, fields);
+      else log[level](fields, PREFIX + message);
     } catch {
       // Handled here rather than by the EventHub, which would report it to this very
       // logger as an app listener's failure.

@@ -62,6 +62,8 @@ function loadApi(): Api | null {
   if (api !== undefined) return api;
   try {
     let loaded: Partial<Api> | undefined;
+    // `module` is undefined in the ES module build, whatever its type says; there, createRequire loads it.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition, @typescript-eslint/no-require-imports
     if (typeof module === 'object' && module !== null) loaded = require('@opentelemetry/api') as Partial<Api>;
     else if (typeof __MODULE_URL__ === 'string') loaded = requireFrom(__MODULE_URL__)('@opentelemetry/api') as Partial<Api>;
     // Metrics came with 1.3.0, the lowest version of the peer range.
@@ -102,11 +104,19 @@ export function recordWithOpenTelemetry(hub: EventHub): void {
   hub.on('token:attempt-failed', (event) => {
     const span = spans.get(event.fetchId);
     if (span !== undefined) {
-      const attributes: Attributes = { 'oauth2.token.attempt_number': event.attempt, 'oauth2.token.attempt_duration': event.durationMs / 1000, ...failureAttributes(event) };
+      const attributes: Attributes = {
+        'oauth2.token.attempt_number': event.attempt,
+        'oauth2.token.attempt_duration': event.durationMs / 1000,
+        ...failureAttributes(event),
+      };
       if (event.retryInMs !== undefined) attributes['oauth2.token.retry_delay'] = event.retryInMs / 1000;
       span.addEvent('oauth2.token.attempt_failed', attributes);
     }
-    instruments(otel)?.tokenRequests.add(1, { ...clientAttributes(event).metric, 'oauth2.token.result': 'failure', ...failureAttributes(event) });
+    instruments(otel)?.tokenRequests.add(1, {
+      ...clientAttributes(event).metric,
+      'oauth2.token.result': 'failure',
+      ...failureAttributes(event),
+    });
   });
 
   hub.on('token:issued', (event) => {
@@ -129,7 +139,11 @@ export function recordWithOpenTelemetry(hub: EventHub): void {
     const span = spans.get(event.fetchId);
     if (span !== undefined) {
       spans.delete(event.fetchId);
-      span.setAttributes({ 'oauth2.token.attempt_count': event.attempts, 'oauth2.token.cooldown': event.cooldownMs / 1000, ...failureAttributes(event) });
+      span.setAttributes({
+        'oauth2.token.attempt_count': event.attempts,
+        'oauth2.token.cooldown': event.cooldownMs / 1000,
+        ...failureAttributes(event),
+      });
       span.setStatus({ code: otel.SpanStatusCode.ERROR, message: event.errorMessage });
       span.end();
     }
@@ -202,6 +216,8 @@ let noopTracerProvider: TracerProvider | undefined;
 
 /** Whether a tracer provider is registered: the global proxy delegates to one other than the no-op. */
 function isTracing(otel: Api): boolean {
+  // The one way in API 1.x to get the no-op provider the global proxy delegates to until an SDK registers.
+  // eslint-disable-next-line @typescript-eslint/no-deprecated
   noopTracerProvider ??= new otel.ProxyTracerProvider().getDelegate();
   const provider = otel.trace.getTracerProvider() as TracerProvider & { getDelegate?: () => TracerProvider };
   return (typeof provider.getDelegate === 'function' ? provider.getDelegate() : provider) !== noopTracerProvider;

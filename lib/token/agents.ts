@@ -53,7 +53,10 @@ type AgentClass = typeof http.Agent;
 /** An agent whose sockets do not keep the process alive while `keepsProcessAlive` is false. */
 function unrefUntilHeld<Base extends AgentClass>(Base: Base) {
   // The socket hooks of Node's Agent that the typings leave out.
-  type Hooks = { createConnection(...args: unknown[]): Socket | undefined; reuseSocket(socket: Socket, request: unknown): void };
+  interface Hooks {
+    createConnection(...args: unknown[]): Socket | undefined;
+    reuseSocket(socket: Socket, request: unknown): void;
+  }
   const hooks = Base.prototype as unknown as Hooks;
   return class extends (Base as AgentClass) {
     keepsProcessAlive = true;

@@ -6,7 +6,7 @@
  */
 export class Liveness {
   #held: boolean;
-  #onHold: Array<() => void> = [];
+  #onHold: (() => void)[] = [];
 
   constructor(held: boolean) {
     this.#held = held;

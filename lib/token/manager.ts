@@ -250,7 +250,15 @@ export class TokenManager {
           const now = this.#now();
           const cooldownMs = generation === this.#generation ? this.#cooldown.failed(error, now) : 0;
           const tokenStillValid = this.#cached !== undefined && now < this.#cached.expiresAt;
-          this.#emit('token:failed', { ...describeFailure(error), fetchId, attempts, durationMs: Math.round(now - requestedAt), renewal, cooldownMs, tokenStillValid });
+          this.#emit('token:failed', {
+            ...describeFailure(error),
+            fetchId,
+            attempts,
+            durationMs: Math.round(now - requestedAt),
+            renewal,
+            cooldownMs,
+            tokenStillValid,
+          });
           throw error;
         },
       )
@@ -297,7 +305,8 @@ function ownCopy(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const copy = Object.create(Object.getPrototypeOf(error) as object) as Error;
   for (const key of Reflect.ownKeys(error)) {
-    if (key !== 'stack') Object.defineProperty(copy, key, Object.getOwnPropertyDescriptor(error, key)!);
+    const descriptor = Object.getOwnPropertyDescriptor(error, key);
+    if (key !== 'stack' && descriptor !== undefined) Object.defineProperty(copy, key, descriptor);
   }
   Error.captureStackTrace(copy, ownCopy);
   return copy;

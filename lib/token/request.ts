@@ -14,7 +14,6 @@ const DEFAULT_TOKEN_TIMEOUT_MS = 10_000;
 /** A token response is a few hundred bytes; refuse to buffer more than this. */
 const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
 
-
 /**
  * Builds the function that performs one token request (RFC 6749 §4.4.2) through the
  * backend and turns the answer into an IssuedToken. It has no interceptor of the
@@ -27,7 +26,8 @@ export function createTokenFetcher(options: ResolvedOptions): { fetchToken: Fetc
   const addGrant = grantParameters(options.grant);
   const authenticate = clientAuthentication(options.clientId, options.clientAuth);
   const secrets = [...clientAuthSecrets(options.clientId, options.clientAuth), ...grantSecrets(options.grant)];
-  const fetchToken: FetchToken = (liveness) => requestToken(backend, options, { addGrant, authenticate }, { timeout, agents, liveness }, secrets);
+  const fetchToken: FetchToken = (liveness) =>
+    requestToken(backend, options, { addGrant, authenticate }, { timeout, agents, liveness }, secrets);
   return { fetchToken, timeoutMs: timeout };
 }
 
@@ -110,7 +110,7 @@ async function requestToken(
       maxContentLength: MAX_TOKEN_RESPONSE_BYTES,
     });
     // An adapter that answers without settling (a hand-written one) never asked validateStatus.
-    if (answer.status === undefined) answer.status = statusOf(response);
+    answer.status ??= statusOf(response);
   } catch (error) {
     // A response interceptor of the backend may reject a response it did not like: the answer still stands.
     if (answer.status === undefined) throw toRequestError(error, deadline.signal.aborted, timeout);

@@ -62,11 +62,17 @@ function validAccessToken(status: number, body: TokenResponseBody, scrub: (text:
     throw new InvalidTokenResponseError(status, 'access_token is missing, empty or not a string');
   }
   if (!LEGAL_TOKEN.test(accessToken)) {
-    throw new InvalidTokenResponseError(status, 'access_token contains characters not allowed in an HTTP header (controls, spaces or non-ASCII)');
+    throw new InvalidTokenResponseError(
+      status,
+      'access_token contains characters not allowed in an HTTP header (controls, spaces or non-ASCII)',
+    );
   }
   // RFC 6749 §5.1 makes token_type REQUIRED; RFC 6749 §7.1 makes its comparison case-insensitive.
   if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') {
-    throw new InvalidTokenResponseError(status, `token_type must be "Bearer"; got ${describeTokenType(typeof tokenType === 'string' ? scrub(tokenType) : tokenType)}`);
+    throw new InvalidTokenResponseError(
+      status,
+      `token_type must be "Bearer"; got ${describeTokenType(typeof tokenType === 'string' ? scrub(tokenType) : tokenType)}`,
+    );
   }
   return accessToken;
 }
@@ -83,7 +89,12 @@ function lifetimeMs(expiresIn: unknown): number | undefined {
   return Math.min(seconds, MAX_LIFETIME_SECONDS) * 1000;
 }
 
-function endpointError(status: number, body: TokenErrorBody | undefined, scrub: (text: string) => string, retryAfter: number | undefined): TokenEndpointError {
+function endpointError(
+  status: number,
+  body: TokenErrorBody | undefined,
+  scrub: (text: string) => string,
+  retryAfter: number | undefined,
+): TokenEndpointError {
   // Scrub the raw text first: cutting it or replacing controls could split a secret.
   const text = (value: unknown): string | undefined => (typeof value === 'string' ? printable(scrub(value)) : undefined);
   return new TokenEndpointError({
@@ -113,7 +124,7 @@ const HTTP_DATE = [
  * now (0 for a date already past); undefined when absent or unreadable.
  */
 export function retryAfterMs(header: unknown, now: number = Date.now()): number | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
+  const value: unknown = Array.isArray(header) ? header[0] : header;
   if (typeof value !== 'string' && typeof value !== 'number') return undefined;
   const text = String(value).trim();
   let ms: number;
@@ -142,6 +153,8 @@ function parseJsonObject(raw: unknown): Record<string, unknown> | undefined {
 
 /** Server text made printable and short: it ends up in messages and logs. */
 function printable(text: string): string {
+  // Control characters are exactly what must go: a server's text must not forge log lines.
+  // eslint-disable-next-line no-control-regex
   const visible = text.replace(/[\x00-\x1F\x7F]/g, ' ');
   return visible.length > MAX_FIELD_LENGTH ? `${visible.slice(0, MAX_FIELD_LENGTH)}…` : visible;
 }

@@ -1,4 +1,13 @@
-import { ClientAssertionError, GrantAssertionError, InvalidOptionsError, OAuth2Error, TokenEndpointError, TokenRequestError, TokenTimeoutError, type ErrorCode } from '../errors';
+import {
+  ClientAssertionError,
+  GrantAssertionError,
+  InvalidOptionsError,
+  OAuth2Error,
+  TokenEndpointError,
+  TokenRequestError,
+  TokenTimeoutError,
+  type ErrorCode,
+} from '../errors';
 
 /** Option `tokenRetry`: how a token fetch survives a failing authorization server. Every field is optional. */
 export interface TokenRetryOptions {
@@ -68,13 +77,16 @@ export function resolveRetryPolicy(value: unknown): RetryPolicy {
   }
   for (const name of Object.keys(given)) {
     if (!(name in DEFAULT_RETRY_POLICY)) {
-      throw new InvalidOptionsError(`tokenRetry.${name}`, `unknown setting; expected one of ${Object.keys(DEFAULT_RETRY_POLICY).join(', ')}`);
+      throw new InvalidOptionsError(
+        `tokenRetry.${name}`,
+        `unknown setting; expected one of ${Object.keys(DEFAULT_RETRY_POLICY).join(', ')}`,
+      );
     }
   }
-  if (policy.maxDelayMs! < policy.baseDelayMs!) {
+  if (policy.maxDelayMs < policy.baseDelayMs) {
     throw new InvalidOptionsError('tokenRetry.maxDelayMs', 'must not be less than tokenRetry.baseDelayMs');
   }
-  if (policy.maxCooldownMs! < policy.cooldownMs!) {
+  if (policy.maxCooldownMs < policy.cooldownMs) {
     throw new InvalidOptionsError('tokenRetry.maxCooldownMs', 'must not be less than tokenRetry.cooldownMs');
   }
   return Object.freeze(policy) as unknown as RetryPolicy;
@@ -95,7 +107,14 @@ function checkedSetting(name: string, value: unknown): number {
  * The `error` values of RFC 6749 §5.2 that no retry can change: the client, grant or
  * scope is wrong until someone fixes the configuration.
  */
-const PERMANENT_OAUTH_ERRORS = new Set(['invalid_client', 'invalid_grant', 'unauthorized_client', 'invalid_scope', 'unsupported_grant_type', 'invalid_request']);
+const PERMANENT_OAUTH_ERRORS = new Set([
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'invalid_scope',
+  'unsupported_grant_type',
+  'invalid_request',
+]);
 
 /** TLS failures that the same request meets again: a retry only repeats them. */
 const PERMANENT_NETWORK_CODES = new Set([

@@ -19,8 +19,8 @@ export interface AttemptObserver {
 }
 
 export interface RetryClock {
-  now(): number;
-  random(): number;
+  now: () => number;
+  random: () => number;
 }
 
 /**
@@ -74,7 +74,10 @@ function pause(ms: number, liveness: Liveness, now: () => number): Promise<void>
   return new Promise((resolve) => {
     const wake = (): void => {
       const left = until - now();
-      if (left <= 0) return resolve();
+      if (left <= 0) {
+        resolve();
+        return;
+      }
       const timer = setTimeout(wake, Math.ceil(left));
       if (!liveness.isHeld) {
         timer.unref();
