@@ -18,11 +18,16 @@ describe.each(axiosCopies)('on %s', (_name, axios: AxiosStatic) => {
     oauth2(api, clientOptions(servers));
     await api.get('/cold');
     servers.auth.revokeAll();
-    const [read, write] = await Promise.all([api.get('/read'), api.post('/write', { amount: 100, note: 'ü' }, { headers: { 'X-Request': 'r-1' } })]);
+    const [read, write] = await Promise.all([
+      api.get('/read'),
+      api.post('/write', { amount: 100, note: 'ü' }, { headers: { 'X-Request': 'r-1' } }),
+    ]);
     expect([read.status, write.status]).toEqual([200, 200]);
     expect(servers.auth.requests).toHaveLength(2);
     const writes = servers.api.requests.filter((r) => r.url === '/write');
-    expect(writes.map((r) => [r.status, r.body.toString(), r.headers['x-request'], r.headers['x-instance'], r.headers['content-type']])).toEqual([
+    expect(
+      writes.map((r) => [r.status, r.body.toString(), r.headers['x-request'], r.headers['x-instance'], r.headers['content-type']]),
+    ).toEqual([
       [401, '{"amount":100,"note":"ü"}', 'r-1', 'fleet-7', 'application/json'],
       [200, '{"amount":100,"note":"ü"}', 'r-1', 'fleet-7', 'application/json'],
     ]);

@@ -5,7 +5,7 @@ import { clientOptions, useServers } from './support/servers';
 describe('the token request goes through `backend`, never through the authorized instance', () => {
   const servers = useServers();
 
-  it('the authorized instance\'s interceptors never see the token request', async () => {
+  it("the authorized instance's interceptors never see the token request", async () => {
     const api = servers.newApi();
     const seen: string[] = [];
     api.interceptors.request.use((config) => {
@@ -73,7 +73,8 @@ describe('a backend that shapes its responses, and the agents the token request 
     const { default: http } = await import('node:http');
     // An agent names its pools `host:port:…`.
     const authPool = `${new URL(servers.auth.url).host}:`;
-    const pooledForAuth = () => [...Object.keys(http.globalAgent.sockets), ...Object.keys(http.globalAgent.freeSockets)].filter((name) => name.startsWith(authPool));
+    const pooledForAuth = () =>
+      [...Object.keys(http.globalAgent.sockets), ...Object.keys(http.globalAgent.freeSockets)].filter((name) => name.startsWith(authPool));
     const api = servers.newApi();
     oauth2(api, clientOptions(servers));
     await api.get('/r');
@@ -109,7 +110,9 @@ describe('a backend that brings an agent for one protocol only', () => {
       const api = servers.newApi();
       oauth2(api, { ...clientOptions(servers), backend });
       await api.get('/r');
-      const pooled = [...Object.keys(http.globalAgent.sockets), ...Object.keys(http.globalAgent.freeSockets)].filter((name) => name.startsWith(authPool));
+      const pooled = [...Object.keys(http.globalAgent.sockets), ...Object.keys(http.globalAgent.freeSockets)].filter((name) =>
+        name.startsWith(authPool),
+      );
       expect(pooled).toEqual([]);
     } finally {
       httpsAgent.destroy();

@@ -44,7 +44,11 @@ describe('client authentication against a server that decodes per RFC 6749 §2.3
     const instance = axios.create({ baseURL: api.url });
     oauth2(instance, { tokenEndpoint: auth.tokenEndpoint, clientId: 'plus+id', clientSecret: 'wrong', retries: 3 });
     const before = auth.requests.length;
-    await expect(instance.get('/invoices')).rejects.toMatchObject({ code: 'ERR_OAUTH2_TOKEN_ENDPOINT', status: 401, error: 'invalid_client' });
+    await expect(instance.get('/invoices')).rejects.toMatchObject({
+      code: 'ERR_OAUTH2_TOKEN_ENDPOINT',
+      status: 401,
+      error: 'invalid_client',
+    });
     expect(auth.requests.length - before).toBe(1);
   });
 });

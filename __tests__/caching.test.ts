@@ -141,7 +141,7 @@ describe('caching and renewal, through the handle and the API', () => {
     expect(endpoint.calls()).toBe(2);
   });
 
-  it('never starts renewing in the first half of a token\'s life, however slow the last fetch', async () => {
+  it("never starts renewing in the first half of a token's life, however slow the last fetch", async () => {
     const { clock, at } = testClock();
     const endpoint = tokenEndpoint(clock, 10, { fetchSeconds: 3 });
     const { handle } = authorize(endpoint);

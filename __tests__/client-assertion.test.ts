@@ -14,14 +14,17 @@ import { CLIENT_ID, useServers } from './support/servers';
  */
 
 const ASSERTION_TYPE = 'urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer';
-const expectedBody = (assertion: string) => `grant_type=client_credentials&client_id=${CLIENT_ID}&client_assertion_type=${ASSERTION_TYPE}&client_assertion=${assertion}`;
+const expectedBody = (assertion: string) =>
+  `grant_type=client_credentials&client_id=${CLIENT_ID}&client_assertion_type=${ASSERTION_TYPE}&client_assertion=${assertion}`;
 
 describe('clientAssertion', () => {
   const servers = useServers();
 
   beforeEach(() => {
     servers.auth.override = (_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ access_token: `tok-${servers.auth.requests.length}`, token_type: 'Bearer' }));
+      res
+        .writeHead(200, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ access_token: `tok-${servers.auth.requests.length}`, token_type: 'Bearer' }));
       return true;
     };
   });
@@ -62,7 +65,10 @@ describe('clientAssertion', () => {
     const handle = connect({ clientAssertion: () => Promise.reject(failure) });
     const error = await handle.getToken().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ClientAssertionError);
-    expect(error).toMatchObject({ code: 'ERR_OAUTH2_CLIENT_ASSERTION', message: 'No client assertion: the clientAssertion function failed' });
+    expect(error).toMatchObject({
+      code: 'ERR_OAUTH2_CLIENT_ASSERTION',
+      message: 'No client assertion: the clientAssertion function failed',
+    });
     expect((error as Error).cause).toBe(failure);
     expect(servers.auth.requests).toHaveLength(0);
   });
@@ -109,7 +115,11 @@ describe('clientAssertion', () => {
       } finally {
         reads.mockRestore();
       }
-      expect(bodies()).toEqual([expectedBody('first.assertion.AAAA'), expectedBody('first.assertion.AAAA'), expectedBody('first.assertion.BBBB')]);
+      expect(bodies()).toEqual([
+        expectedBody('first.assertion.AAAA'),
+        expectedBody('first.assertion.AAAA'),
+        expectedBody('first.assertion.BBBB'),
+      ]);
     });
 
     it('follows a Kubernetes-style rotation (the ..data symlink swapped to a new directory)', async () => {
@@ -135,7 +145,11 @@ describe('clientAssertion', () => {
       const handle = connect({ clientAssertion: clientAssertionFromFile(file) });
       const error = await handle.getToken().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ClientAssertionError);
-      expect(error).toMatchObject({ code: 'ERR_OAUTH2_CLIENT_ASSERTION', path: file, message: `No client assertion: the client assertion file ${file} does not exist` });
+      expect(error).toMatchObject({
+        code: 'ERR_OAUTH2_CLIENT_ASSERTION',
+        path: file,
+        message: `No client assertion: the client assertion file ${file} does not exist`,
+      });
       expect((error as Error).cause).toMatchObject({ code: 'ENOENT' });
       writeFileSync(file, 'now.it.exists');
       await handle.getToken();
@@ -146,13 +160,21 @@ describe('clientAssertion', () => {
       const file = path.join(dir, 'empty');
       writeFileSync(file, ' \n');
       const handle = connect({ clientAssertion: clientAssertionFromFile(file) });
-      await expect(handle.getToken()).rejects.toMatchObject({ name: 'ClientAssertionError', path: file, message: `No client assertion: the client assertion file ${file} is empty` });
+      await expect(handle.getToken()).rejects.toMatchObject({
+        name: 'ClientAssertionError',
+        path: file,
+        message: `No client assertion: the client assertion file ${file} is empty`,
+      });
       expect(servers.auth.requests).toHaveLength(0);
     });
 
     it('a directory is refused as a file', async () => {
       const handle = connect({ clientAssertion: clientAssertionFromFile(dir) });
-      await expect(handle.getToken()).rejects.toMatchObject({ name: 'ClientAssertionError', path: dir, message: expect.stringContaining('could not be read (EISDIR)') });
+      await expect(handle.getToken()).rejects.toMatchObject({
+        name: 'ClientAssertionError',
+        path: dir,
+        message: expect.stringContaining('could not be read (EISDIR)'),
+      });
     });
 
     it('refuses a path that is not a non-empty string at once', () => {

@@ -34,7 +34,13 @@ function keyNeedles(key: KeyObject): string[] {
   ];
 }
 
-const secretNeedles = (secret: string) => [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1), Buffer.from(secret).toString('base64'), 'ibis-58d1'];
+const secretNeedles = (secret: string) => [
+  secret,
+  encodeURIComponent(secret),
+  JSON.stringify(secret).slice(1, -1),
+  Buffer.from(secret).toString('base64'),
+  'ibis-58d1',
+];
 
 function renderings(value: unknown): string[] {
   const views = [inspect(value, { depth: Infinity }), inspect(value, { depth: Infinity, showHidden: true })];
@@ -66,7 +72,9 @@ describe('no private key, HMAC secret or client assertion leaks', () => {
 
   /** Everything secret of this test: the keys, the HMAC secret, and every assertion the server saw. */
   function forbidden(extra: string[] = []): string[] {
-    const assertions = servers.auth.requests.map((request) => request.params.get('client_assertion')).filter((a): a is string => a !== null);
+    const assertions = servers.auth.requests
+      .map((request) => request.params.get('client_assertion'))
+      .filter((a): a is string => a !== null);
     return [
       ...keyNeedles(rsa.privateKey),
       ...keyNeedles(ed25519.privateKey),
@@ -100,13 +108,20 @@ describe('no private key, HMAC secret or client assertion leaks', () => {
     return { instance, handle };
   }
 
-  const failureOf = (promise: Promise<unknown>) => promise.then(() => Promise.reject(new Error('expected a failure')), (e: unknown) => e);
+  const failureOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => Promise.reject(new Error('expected a failure')),
+      (e: unknown) => e,
+    );
 
   describe.each(methods)('%s', (_name, options) => {
     it('the handle inspects and serializes without them, before and after a token request', async () => {
       const { handle } = connect({ ...options, ...(options.clientAssertion ? {} : {}) });
       expectNoLeak(handle);
-      servers.auth.override = (_req, res) => (res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"access_token":"t-1","token_type":"Bearer"}'), true);
+      servers.auth.override = (_req, res) => (
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"access_token":"t-1","token_type":"Bearer"}'),
+        true
+      );
       await handle.getToken();
       expectNoLeak(handle);
     });
@@ -114,7 +129,9 @@ describe('no private key, HMAC secret or client assertion leaks', () => {
     it('a server echoing the whole request into error_description and error_uri: scrubbed', async () => {
       servers.auth.override = (req, res, received) => {
         const echo = `${req.headers.authorization ?? ''} ${received.body} ${decodeURIComponent(received.body)} ${received.params.get('client_assertion')}`;
-        res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'invalid_client', error_description: echo, error_uri: echo }));
+        res
+          .writeHead(400, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ error: 'invalid_client', error_description: echo, error_uri: echo }));
         return true;
       };
       const error = await failureOf(connect(options).instance.get('/r'));
@@ -124,7 +141,12 @@ describe('no private key, HMAC secret or client assertion leaks', () => {
     });
 
     it.each([
-      ['a 200 that is no token', (res: import('node:http').ServerResponse) => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"token_type":"Bearer"}'), 'InvalidTokenResponseError'],
+      [
+        'a 200 that is no token',
+        (res: import('node:http').ServerResponse) =>
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"token_type":"Bearer"}'),
+        'InvalidTokenResponseError',
+      ],
       ['a connection reset', (res: import('node:http').ServerResponse) => res.socket?.destroy(), 'TokenRequestError'],
     ] as const)('%s', async (_case, answer, name) => {
       servers.auth.override = (_req, res) => (answer(res), true);
@@ -146,7 +168,9 @@ describe('no private key, HMAC secret or client assertion leaks', () => {
   });
 
   it('a key the server refuses: the TokenEndpointError holds neither key nor assertion', async () => {
-    const error = await failureOf(connect({ tokenEndpointAuthMethod: 'private_key_jwt', privateKey: ed25519.privateKey }).instance.get('/r'));
+    const error = await failureOf(
+      connect({ tokenEndpointAuthMethod: 'private_key_jwt', privateKey: ed25519.privateKey }).instance.get('/r'),
+    );
     expect(error).toMatchObject({ name: 'TokenEndpointError', error: 'invalid_client' });
     expectNoLeak(error);
   });
@@ -180,7 +204,10 @@ describe('no private key, HMAC secret or client assertion leaks', () => {
     const file = path.join(dir, 'token');
     const assertion = 'file.assertion.signature-of-the-file-abcdef0123';
     writeFileSync(file, assertion);
-    servers.auth.override = (_req, res) => (res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"access_token":"t-1","token_type":"Bearer"}'), true);
+    servers.auth.override = (_req, res) => (
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"access_token":"t-1","token_type":"Bearer"}'),
+      true
+    );
     const { handle } = connect({ clientAssertion: clientAssertionFromFile(file) });
     await handle.getToken();
     expectNoLeak(handle, [assertion]);

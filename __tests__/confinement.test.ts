@@ -30,7 +30,8 @@ describe.each(axiosCopies)('confinement of the token on %s', (_name, axios: Axio
     await Promise.all([auth.stop(), api.stop(), foreign.stop()]);
   });
 
-  const authorize = (): OAuth2Handle => (handle = oauth2(client, { tokenEndpoint: auth.tokenEndpoint, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, retries: 2 }));
+  const authorize = (): OAuth2Handle =>
+    (handle = oauth2(client, { tokenEndpoint: auth.tokenEndpoint, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, retries: 2 }));
 
   /** The request fails with the 401 of a server that never saw a token, and no token leaks through the error. */
   async function expectUnauthorizedWithoutToken(request: Promise<unknown>): Promise<void> {
@@ -73,7 +74,12 @@ describe.each(axiosCopies)('confinement of the token on %s', (_name, axios: Axio
 
   it('a URL object is judged by its own origin, without a baseURL too', async () => {
     client = axios.create({ httpAgent: loopbackAgent() });
-    handle = oauth2(client, { tokenEndpoint: auth.tokenEndpoint, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, origins: [api.named()] });
+    handle = oauth2(client, {
+      tokenEndpoint: auth.tokenEndpoint,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      origins: [api.named()],
+    });
     await handle.getToken();
     const error = await client.get(new URL(`${foreign.url}/data`) as never).catch((e: unknown) => e);
     if (foreign.requests.length > 0) expect(error).toMatchObject({ response: { status: 401 } });
@@ -129,17 +135,20 @@ describe.each(axiosCopies)('confinement of the token on %s', (_name, axios: Axio
     expect(api.requests).toHaveLength(0);
   });
 
-  it.each(['cold', 'warm'])('an interceptor that runs before ours and changes baseURL: no token there, none fetched for it (%s)', async (state) => {
-    authorize();
-    if (state === 'warm') await handle.getToken();
-    client.interceptors.request.use((config) => {
-      config.baseURL = foreign.url;
-      return config;
-    });
-    await expectUnauthorizedWithoutToken(client.get('/data'));
-    expect(foreign.requests.map((r) => r.authorization)).toEqual([undefined]);
-    expect(auth.requests).toHaveLength(state === 'warm' ? 1 : 0);
-  });
+  it.each(['cold', 'warm'])(
+    'an interceptor that runs before ours and changes baseURL: no token there, none fetched for it (%s)',
+    async (state) => {
+      authorize();
+      if (state === 'warm') await handle.getToken();
+      client.interceptors.request.use((config) => {
+        config.baseURL = foreign.url;
+        return config;
+      });
+      await expectUnauthorizedWithoutToken(client.get('/data'));
+      expect(foreign.requests.map((r) => r.authorization)).toEqual([undefined]);
+      expect(auth.requests).toHaveLength(state === 'warm' ? 1 : 0);
+    },
+  );
 
   if ('allowAbsoluteUrls' in axios.defaults) {
     it('with allowAbsoluteUrls: false an absolute url is joined to baseURL, so it goes to the API, with the token', async () => {

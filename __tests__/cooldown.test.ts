@@ -1,5 +1,14 @@
 import axios from 'axios';
-import { ClientAssertionError, GrantAssertionError, oauth2, TokenEndpointError, type OAuth2Event, type OAuth2EventName, type OAuth2Handle, type OAuth2Options } from '../lib';
+import {
+  ClientAssertionError,
+  GrantAssertionError,
+  oauth2,
+  TokenEndpointError,
+  type OAuth2Event,
+  type OAuth2EventName,
+  type OAuth2Handle,
+  type OAuth2Options,
+} from '../lib';
 import { rejectionOf } from './support/options';
 import { CLIENT_ID, clientOptions, useServers } from './support/servers';
 import { answer, type Fault, hammer, median, scriptTokenEndpoint, sleep, timed } from './support/token-endpoint-script';
@@ -31,8 +40,18 @@ describe('the cooldown after a failed token fetch', () => {
   }
 
   describe.each([
-    ['invalid_client (a wrong secret, the real server’s 401)', { clientSecret: 'wrong' }, (): Fault | undefined => undefined, { status: 401, error: 'invalid_client' }],
-    ['a 503 with retries: 0', { tokenRetry: { retries: 0 } }, (): Fault => answer(503, { error: 'temporarily_unavailable' }), { status: 503 }],
+    [
+      'invalid_client (a wrong secret, the real server’s 401)',
+      { clientSecret: 'wrong' },
+      (): Fault | undefined => undefined,
+      { status: 401, error: 'invalid_client' },
+    ],
+    [
+      'a 503 with retries: 0',
+      { tokenRetry: { retries: 0 } },
+      (): Fault => answer(503, { error: 'temporarily_unavailable' }),
+      { status: 503 },
+    ],
   ] as const)('after %s', (_case, options, fault, expected) => {
     it('requests within cooldownMs fail at once with the same error and send no token request; after it, the next one tries again', async () => {
       const failing = fault();
@@ -85,7 +104,10 @@ describe('the cooldown after a failed token fetch', () => {
     const failed = record(handle, 'token:failed');
     const issued = record(handle, 'token:issued');
 
-    const loop = await hammer(() => api.get('/r'), () => failed.length >= 5);
+    const loop = await hammer(
+      () => api.get('/r'),
+      () => failed.length >= 5,
+    );
     expect(failed.map((event) => event.cooldownMs)).toEqual([100, 200, 400, 400, 400]);
     expect(script.arrivals).toHaveLength(5);
     // Each token request came once the cooldown before it had passed, and not long after.
@@ -99,7 +121,11 @@ describe('the cooldown after a failed token fetch', () => {
 
     // The server recovers: the next fetch, 400 ms after the last failure, succeeds.
     servers.auth.override = undefined;
-    await hammer(() => api.get('/r'), () => issued.length > 0, 2_000);
+    await hammer(
+      () => api.get('/r'),
+      () => issued.length > 0,
+      2_000,
+    );
     expect(issued).toHaveLength(1);
     expect(issued[0].at - failed[4].at).toBeGreaterThanOrEqual(400);
     expect(issued[0].at - failed[4].at).toBeLessThan(600);
@@ -143,8 +169,16 @@ describe('the cooldown after a failed token fetch', () => {
     const stackLengths: number[] = [];
     // Two call sites, alternating: axios appends the caller's stack to the error it rejects with.
     type Tagged = Error & { tenant?: string };
-    const fromHere = () => api.get('/here').then(() => new Error('expected a failure') as Tagged, (e: unknown) => e as Tagged);
-    const fromThere = () => api.get('/there').then(() => new Error('expected a failure') as Tagged, (e: unknown) => e as Tagged);
+    const fromHere = () =>
+      api.get('/here').then(
+        () => new Error('expected a failure') as Tagged,
+        (e: unknown) => e as Tagged,
+      );
+    const fromThere = () =>
+      api.get('/there').then(
+        () => new Error('expected a failure') as Tagged,
+        (e: unknown) => e as Tagged,
+      );
     for (let i = 0; i < 100; i++) {
       const error = await (i % 2 === 0 ? fromHere() : fromThere());
       expectSameFailure(error, first);
@@ -387,7 +421,18 @@ describe('the cooldown after a failed token fetch', () => {
       ['false', false],
       ['an empty object', {}],
       ['zeros', { retries: 0, baseDelayMs: 0, maxDelayMs: 0, budgetMs: 0, maxRetryAfterMs: 0, cooldownMs: 0, maxCooldownMs: 0 }],
-      ['every setting', { retries: 4, baseDelayMs: 100, maxDelayMs: 1_000, budgetMs: 5_000, maxRetryAfterMs: 10_000, cooldownMs: 500, maxCooldownMs: 60_000 }],
+      [
+        'every setting',
+        {
+          retries: 4,
+          baseDelayMs: 100,
+          maxDelayMs: 1_000,
+          budgetMs: 5_000,
+          maxRetryAfterMs: 10_000,
+          cooldownMs: 500,
+          maxCooldownMs: 60_000,
+        },
+      ],
     ])('%s is accepted', (_case, tokenRetry) => {
       expect(() => oauth2(axios.create(), { ...base, tokenRetry: tokenRetry as OAuth2Options['tokenRetry'] })).not.toThrow();
     });

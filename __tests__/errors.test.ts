@@ -15,10 +15,22 @@ describe('the error hierarchy', () => {
     [new InvalidOptionsError('retries', 'expected a non-negative integer'), 'InvalidOptionsError', 'ERR_OAUTH2_INVALID_OPTIONS'],
     [new TokenEndpointError({ status: 400, error: 'invalid_scope' }), 'TokenEndpointError', 'ERR_OAUTH2_TOKEN_ENDPOINT'],
     [new InvalidTokenResponseError(200, 'no access_token'), 'InvalidTokenResponseError', 'ERR_OAUTH2_INVALID_TOKEN_RESPONSE'],
-    [new TokenRequestError('connect ECONNREFUSED', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })), 'TokenRequestError', 'ERR_OAUTH2_TOKEN_REQUEST_FAILED'],
+    [
+      new TokenRequestError('connect ECONNREFUSED', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+      'TokenRequestError',
+      'ERR_OAUTH2_TOKEN_REQUEST_FAILED',
+    ],
     [new TokenTimeoutError(10_000), 'TokenTimeoutError', 'ERR_OAUTH2_TOKEN_TIMEOUT'],
-    [new ClientAssertionError('the client assertion file /run/token is empty', { path: '/run/token' }), 'ClientAssertionError', 'ERR_OAUTH2_CLIENT_ASSERTION'],
-    [new GrantAssertionError('the assertion function failed', { cause: new Error('idp down') }), 'GrantAssertionError', 'ERR_OAUTH2_GRANT_ASSERTION'],
+    [
+      new ClientAssertionError('the client assertion file /run/token is empty', { path: '/run/token' }),
+      'ClientAssertionError',
+      'ERR_OAUTH2_CLIENT_ASSERTION',
+    ],
+    [
+      new GrantAssertionError('the assertion function failed', { cause: new Error('idp down') }),
+      'GrantAssertionError',
+      'ERR_OAUTH2_GRANT_ASSERTION',
+    ],
   ];
 
   it.each(samples)('%s has its name, a stable code, and is an OAuth2Error', (error, name, code) => {

@@ -20,15 +20,28 @@ describe('events on the handle', () => {
   ];
 
   /** Authorizes a fresh instance and records every event of its handle. */
-  function recorded(options: Partial<OAuth2Options> = {}): { api: ReturnType<typeof servers.newApi>; handle: OAuth2Handle; events: OAuth2Event[] } {
+  function recorded(options: Partial<OAuth2Options> = {}): {
+    api: ReturnType<typeof servers.newApi>;
+    handle: OAuth2Handle;
+    events: OAuth2Event[];
+  } {
     const api = servers.newApi();
-    const handle = oauth2(api, { ...clientOptions(servers), scope: 'orders:read', tokenRetry: { baseDelayMs: 5, maxDelayMs: 10 }, ...options });
+    const handle = oauth2(api, {
+      ...clientOptions(servers),
+      scope: 'orders:read',
+      tokenRetry: { baseDelayMs: 5, maxDelayMs: 10 },
+      ...options,
+    });
     const events: OAuth2Event[] = [];
     for (const name of ALL) handle.on(name, (event) => events.push(event));
     return { api, handle, events };
   }
 
-  const failureOf = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => Promise.reject(new Error('expected a failure')), (error: unknown) => error);
+  const failureOf = (promise: Promise<unknown>): Promise<unknown> =>
+    promise.then(
+      () => Promise.reject(new Error('expected a failure')),
+      (error: unknown) => error,
+    );
   const names = (events: readonly OAuth2Event[]) => events.map((event) => event.event);
 
   afterEach(() => {
@@ -47,10 +60,24 @@ describe('events on the handle', () => {
     await api.get('/b');
     keep(events);
     expect(names(events)).toEqual(['token:fetch', 'token:attempt', 'token:issued']);
-    const client = { tokenEndpoint: servers.auth.tokenEndpoint, clientId: CLIENT_ID, grantType: 'client_credentials', scope: 'orders:read' };
+    const client = {
+      tokenEndpoint: servers.auth.tokenEndpoint,
+      clientId: CLIENT_ID,
+      grantType: 'client_credentials',
+      scope: 'orders:read',
+    };
     expect(events[0]).toEqual({ event: 'token:fetch', ...client, fetchId: 1, renewal: false });
     expect(events[1]).toEqual({ event: 'token:attempt', ...client, fetchId: 1, attempt: 1, renewal: false });
-    expect(events[2]).toEqual({ event: 'token:issued', ...client, fetchId: 1, attempts: 1, durationMs: expect.any(Number), renewal: false, source: 'endpoint', expiresInMs: 3_600_000 });
+    expect(events[2]).toEqual({
+      event: 'token:issued',
+      ...client,
+      fetchId: 1,
+      attempts: 1,
+      durationMs: expect.any(Number),
+      renewal: false,
+      source: 'endpoint',
+      expiresInMs: 3_600_000,
+    });
   });
 
   it('the token endpoint is shown without its query string', async () => {
@@ -72,7 +99,13 @@ describe('events on the handle', () => {
     await api.get('/a');
     keep(events);
     expect(names(events)).toEqual(['token:fetch', 'token:attempt', 'token:attempt-failed', 'token:attempt', 'token:issued']);
-    expect(events[2]).toMatchObject({ attempt: 1, status: 503, error: 'temporarily_unavailable', errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT', retryInMs: expect.any(Number) });
+    expect(events[2]).toMatchObject({
+      attempt: 1,
+      status: 503,
+      error: 'temporarily_unavailable',
+      errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT',
+      retryInMs: expect.any(Number),
+    });
     expect((events[2] as OAuth2Event<'token:attempt-failed'>).retryInMs).toBeLessThanOrEqual(5);
     expect(events[4]).toMatchObject({ event: 'token:issued', attempts: 2 });
   });
@@ -84,11 +117,29 @@ describe('events on the handle', () => {
     keep(events);
     // The same failure, in an error of its own (see cooldown.test).
     expect(second).not.toBe(first);
-    expect(second).toMatchObject({ name: 'TokenEndpointError', code: 'ERR_OAUTH2_TOKEN_ENDPOINT', status: 401, error: 'invalid_client', message: (first as Error).message });
+    expect(second).toMatchObject({
+      name: 'TokenEndpointError',
+      code: 'ERR_OAUTH2_TOKEN_ENDPOINT',
+      status: 401,
+      error: 'invalid_client',
+      message: (first as Error).message,
+    });
     expect(names(events)).toEqual(['token:fetch', 'token:attempt', 'token:attempt-failed', 'token:failed', 'token:cooldown-rejected']);
     expect(events[2]).not.toHaveProperty('retryInMs');
-    expect(events[3]).toMatchObject({ status: 401, error: 'invalid_client', attempts: 1, cooldownMs: 1000, tokenStillValid: false, renewal: false });
-    expect(events[4]).toMatchObject({ status: 401, error: 'invalid_client', errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT', remainingMs: expect.any(Number) });
+    expect(events[3]).toMatchObject({
+      status: 401,
+      error: 'invalid_client',
+      attempts: 1,
+      cooldownMs: 1000,
+      tokenStillValid: false,
+      renewal: false,
+    });
+    expect(events[4]).toMatchObject({
+      status: 401,
+      error: 'invalid_client',
+      errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT',
+      remainingMs: expect.any(Number),
+    });
     expect((events[4] as OAuth2Event<'token:cooldown-rejected'>).remainingMs).toBeGreaterThan(0);
     expect((events[4] as OAuth2Event<'token:cooldown-rejected'>).remainingMs).toBeLessThanOrEqual(1000);
   });
@@ -113,7 +164,9 @@ describe('events on the handle', () => {
     await handle.getToken();
     await handle.getToken({ forceRefresh: true });
     keep(events);
-    expect(events.filter((event) => event.event === 'token:invalidated').map((event) => (event as OAuth2Event<'token:invalidated'>).reason)).toEqual(['manual']);
+    expect(
+      events.filter((event) => event.event === 'token:invalidated').map((event) => (event as OAuth2Event<'token:invalidated'>).reason),
+    ).toEqual(['manual']);
     expect(events.filter((event) => event.event === 'token:issued')).toHaveLength(3);
   });
 

@@ -75,7 +75,14 @@ describe('no password or jwt-bearer assertion leaks', () => {
 
   async function freshAssertion(): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    const jwt = await new SignJWT({ leak: 'marker-assertion-51d7' }).setProtectedHeader({ alg: 'ES256' }).setIssuer(IDP).setSubject('user-42').setAudience(servers.auth.tokenEndpoint).setJti(randomUUID()).setExpirationTime(now + 60).sign(idpKey.privateKey);
+    const jwt = await new SignJWT({ leak: 'marker-assertion-51d7' })
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer(IDP)
+      .setSubject('user-42')
+      .setAudience(servers.auth.tokenEndpoint)
+      .setJti(randomUUID())
+      .setExpirationTime(now + 60)
+      .sign(idpKey.privateKey);
     returned.push(jwt);
     return jwt;
   }
@@ -88,7 +95,11 @@ describe('no password or jwt-bearer assertion leaks', () => {
       ...encodings(PASSWORD, USERNAME).map(([, text]) => text),
       'leak-9c1e',
       // The signature whole, and its start: a message that quotes a server value cut short must not quote part of it either.
-      ...assertions.flatMap((assertion) => [...encodings(assertion, '').map(([, text]) => text), assertion.split('.')[2], assertion.split('.')[2].slice(0, 24)]),
+      ...assertions.flatMap((assertion) => [
+        ...encodings(assertion, '').map(([, text]) => text),
+        assertion.split('.')[2],
+        assertion.split('.')[2].slice(0, 24),
+      ]),
     ];
   }
 
@@ -102,10 +113,32 @@ describe('no password or jwt-bearer assertion leaks', () => {
   }
 
   const grants: Array<[string, () => Partial<OAuth2Options>]> = [
-    ['password, client_secret_basic', () => ({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantType: 'password', username: USERNAME, password: PASSWORD })],
-    ['password, client_secret_post', () => ({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenEndpointAuthMethod: 'client_secret_post', grantType: 'password', username: USERNAME, password: PASSWORD })],
+    [
+      'password, client_secret_basic',
+      () => ({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantType: 'password', username: USERNAME, password: PASSWORD }),
+    ],
+    [
+      'password, client_secret_post',
+      () => ({
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        tokenEndpointAuthMethod: 'client_secret_post',
+        grantType: 'password',
+        username: USERNAME,
+        password: PASSWORD,
+      }),
+    ],
     ['jwt-bearer function, no client authentication', () => ({ grantType: JWT_BEARER, assertion: () => freshAssertion() })],
-    ['jwt-bearer function, client_secret_post', () => ({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenEndpointAuthMethod: 'client_secret_post', grantType: JWT_BEARER, assertion: freshAssertion })],
+    [
+      'jwt-bearer function, client_secret_post',
+      () => ({
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        tokenEndpointAuthMethod: 'client_secret_post',
+        grantType: JWT_BEARER,
+        assertion: freshAssertion,
+      }),
+    ],
   ];
 
   function connect(options: Partial<OAuth2Options>): { instance: ReturnType<typeof axios.create>; handle: OAuth2Handle } {
@@ -114,11 +147,17 @@ describe('no password or jwt-bearer assertion leaks', () => {
     return { instance, handle };
   }
 
-  const failureOf = (promise: Promise<unknown>) => promise.then(() => Promise.reject(new Error('expected a failure')), (e: unknown) => e);
-  const answerWith = (status: number, body: unknown) => (_req: http.IncomingMessage, res: http.ServerResponse): boolean => {
-    res.writeHead(status, { 'Content-Type': 'application/json' }).end(typeof body === 'string' ? body : JSON.stringify(body));
-    return true;
-  };
+  const failureOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => Promise.reject(new Error('expected a failure')),
+      (e: unknown) => e,
+    );
+  const answerWith =
+    (status: number, body: unknown) =>
+    (_req: http.IncomingMessage, res: http.ServerResponse): boolean => {
+      res.writeHead(status, { 'Content-Type': 'application/json' }).end(typeof body === 'string' ? body : JSON.stringify(body));
+      return true;
+    };
 
   describe.each(grants)('%s', (_name, options) => {
     it('the handle inspects and serializes without them, before and after token requests', async () => {
@@ -133,8 +172,11 @@ describe('no password or jwt-bearer assertion leaks', () => {
 
     it('a server echoing the whole request (header, raw and decoded body) into every text field: scrubbed', async () => {
       servers.auth.override = (req, res, received) => {
-        const echo = (part: string) => `${part}: ${req.headers.authorization ?? ''} ${received.body} ${decodeURIComponent(received.body.replace(/\+/g, ' '))}`;
-        res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: echo('error').slice(0, 200), error_description: echo('description'), error_uri: echo('uri') }));
+        const echo = (part: string) =>
+          `${part}: ${req.headers.authorization ?? ''} ${received.body} ${decodeURIComponent(received.body.replace(/\+/g, ' '))}`;
+        res
+          .writeHead(400, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ error: echo('error').slice(0, 200), error_description: echo('description'), error_uri: echo('uri') }));
         return true;
       };
       const error = await failureOf(connect(options()).instance.get('/r'));
@@ -149,7 +191,12 @@ describe('no password or jwt-bearer assertion leaks', () => {
       ['a 200 without a token', answerWith(200, { token_type: 'Bearer' }), 'InvalidTokenResponseError', 1],
       ['a 200 that is not JSON', answerWith(200, '<html>oops</html>'), 'InvalidTokenResponseError', 1],
       ['a 5xx without a body', answerWith(503, ''), 'TokenEndpointError', 3],
-      ['a connection reset', (_req: http.IncomingMessage, res: http.ServerResponse): boolean => (res.socket?.destroy(), true), 'TokenRequestError', 3],
+      [
+        'a connection reset',
+        (_req: http.IncomingMessage, res: http.ServerResponse): boolean => (res.socket?.destroy(), true),
+        'TokenRequestError',
+        3,
+      ],
     ] as const)('%s', async (_case, answer, name, attempts) => {
       servers.auth.override = answer;
       const error = await failureOf(connect({ ...options(), tokenRetry: { baseDelayMs: 5, maxDelayMs: 10 } }).instance.get('/r'));
@@ -186,7 +233,9 @@ describe('no password or jwt-bearer assertion leaks', () => {
       await instance.get('/r');
       servers.auth.revokeAll();
       servers.auth.override = (_req, res, received) => {
-        res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'invalid_grant', error_description: received.body }));
+        res
+          .writeHead(400, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ error: 'invalid_grant', error_description: received.body }));
         return true;
       };
       const error = await failureOf(instance.get('/r'));
@@ -201,34 +250,54 @@ describe('no password or jwt-bearer assertion leaks', () => {
     function echoing(pick: (params: URLSearchParams) => string, encode: (secret: string) => string) {
       servers.auth.override = (_req, res, received) => {
         const echoed = encode(pick(received.params));
-        res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'invalid_request', error_description: `bad <${echoed}>`, error_uri: `https://auth.test/e?v=${echoed}` }));
+        res
+          .writeHead(400, { 'Content-Type': 'application/json' })
+          .end(
+            JSON.stringify({
+              error: 'invalid_request',
+              error_description: `bad <${echoed}>`,
+              error_uri: `https://auth.test/e?v=${echoed}`,
+            }),
+          );
         return true;
       };
     }
 
     it.each(encodings(PASSWORD, USERNAME).map(([name], index) => [name, index] as const))('the password, %s', async (_name, index) => {
-      echoing(() => PASSWORD, (secret) => encodings(secret, USERNAME)[index][1]);
+      echoing(
+        () => PASSWORD,
+        (secret) => encodings(secret, USERNAME)[index][1],
+      );
       const error = await failureOf(connect(grants[0][1]()).handle.getToken());
       expect(error).toMatchObject({ name: 'TokenEndpointError', errorDescription: expect.stringContaining('bad <[REDACTED]>') });
       expectNoLeak(error);
     });
 
-    it.each(encodings('x', '').map(([name], index) => [name, index] as const))('the assertion returned for that request, %s', async (_name, index) => {
-      echoing((params) => params.get('assertion') ?? '', (secret) => encodings(secret, '')[index][1]);
-      // No cooldown, so the next request sends a token request with a fresh assertion at once.
-      const { handle } = connect({ ...grants[2][1](), tokenRetry: false });
-      const error = await failureOf(handle.getToken());
-      expect(error).toMatchObject({ name: 'TokenEndpointError', errorDescription: expect.stringContaining('bad <[REDACTED]>') });
-      expectNoLeak(error);
-      // The next request's fresh assertion is scrubbed as well.
-      const again = await failureOf(handle.getToken());
-      expect(returned).toHaveLength(2);
-      expect(returned[1]).not.toBe(returned[0]);
-      expectNoLeak(again);
-    });
+    it.each(encodings('x', '').map(([name], index) => [name, index] as const))(
+      'the assertion returned for that request, %s',
+      async (_name, index) => {
+        echoing(
+          (params) => params.get('assertion') ?? '',
+          (secret) => encodings(secret, '')[index][1],
+        );
+        // No cooldown, so the next request sends a token request with a fresh assertion at once.
+        const { handle } = connect({ ...grants[2][1](), tokenRetry: false });
+        const error = await failureOf(handle.getToken());
+        expect(error).toMatchObject({ name: 'TokenEndpointError', errorDescription: expect.stringContaining('bad <[REDACTED]>') });
+        expectNoLeak(error);
+        // The next request's fresh assertion is scrubbed as well.
+        const again = await failureOf(handle.getToken());
+        expect(returned).toHaveLength(2);
+        expect(returned[1]).not.toBe(returned[0]);
+        expectNoLeak(again);
+      },
+    );
 
     it("the assertion's signature alone", async () => {
-      echoing((params) => params.get('assertion') ?? '', (secret) => secret.split('.')[2]);
+      echoing(
+        (params) => params.get('assertion') ?? '',
+        (secret) => secret.split('.')[2],
+      );
       const error = await failureOf(connect(grants[2][1]()).handle.getToken());
       expect(error).toMatchObject({ errorDescription: 'bad <[REDACTED]>' });
       expectNoLeak(error);
@@ -237,7 +306,10 @@ describe('no password or jwt-bearer assertion leaks', () => {
 
   it('a failing assertion function: the GrantAssertionError holds no earlier assertion', async () => {
     let calls = 0;
-    const { handle } = connect({ grantType: JWT_BEARER, assertion: async () => ((calls += 1) === 1 ? freshAssertion() : (42 as unknown as string)) });
+    const { handle } = connect({
+      grantType: JWT_BEARER,
+      assertion: async () => ((calls += 1) === 1 ? freshAssertion() : (42 as unknown as string)),
+    });
     await handle.getToken();
     handle.invalidate();
     const error = await failureOf(handle.getToken());

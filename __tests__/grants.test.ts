@@ -41,14 +41,28 @@ describe('grants on the wire', () => {
   /** A JWT from the identity provider for the user, audience the token endpoint, with a fresh jti. */
   function idpAssertion(subject = 'user-42', jti: string | null = randomUUID()): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    const jwt = new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer(IDP).setSubject(subject).setAudience(servers.auth.tokenEndpoint).setIssuedAt(now).setExpirationTime(now + 60);
+    const jwt = new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer(IDP)
+      .setSubject(subject)
+      .setAudience(servers.auth.tokenEndpoint)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60);
     return (jti === null ? jwt : jwt.setJti(jti)).sign(idpKey.privateKey);
   }
 
   /** A client assertion signed elsewhere with the client's registered key (RFC 7523 §2.2). */
   async function signedClientAssertion(): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({}).setProtectedHeader({ alg: 'EdDSA' }).setIssuer(CLIENT_ID).setSubject(CLIENT_ID).setAudience(servers.auth.tokenEndpoint).setJti(randomUUID()).setIssuedAt(now).setExpirationTime(now + 60).sign(clientKey.privateKey);
+    return new SignJWT({})
+      .setProtectedHeader({ alg: 'EdDSA' })
+      .setIssuer(CLIENT_ID)
+      .setSubject(CLIENT_ID)
+      .setAudience(servers.auth.tokenEndpoint)
+      .setJti(randomUUID())
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .sign(clientKey.privateKey);
   }
 
   function connect(options: Partial<OAuth2Options>) {
@@ -67,10 +81,30 @@ describe('grants on the wire', () => {
   type Method = [string, Partial<OAuth2Options>, 'basic' | 'post' | 'jwt', string | undefined];
   const methods: Method[] = [
     ['client_secret_basic', { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }, 'basic', 'client_secret_basic'],
-    ['client_secret_post', { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenEndpointAuthMethod: 'client_secret_post' }, 'post', 'client_secret_post'],
-    ['client_secret_jwt', { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenEndpointAuthMethod: 'client_secret_jwt' }, 'jwt', 'client_secret_jwt'],
-    ['private_key_jwt (privateKey)', { clientId: CLIENT_ID, tokenEndpointAuthMethod: 'private_key_jwt', privateKey: clientKey.privateKey }, 'jwt', 'private_key_jwt'],
-    ['private_key_jwt (clientAssertion function)', { clientId: CLIENT_ID, clientAssertion: () => signedClientAssertion() }, 'jwt', 'private_key_jwt'],
+    [
+      'client_secret_post',
+      { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenEndpointAuthMethod: 'client_secret_post' },
+      'post',
+      'client_secret_post',
+    ],
+    [
+      'client_secret_jwt',
+      { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenEndpointAuthMethod: 'client_secret_jwt' },
+      'jwt',
+      'client_secret_jwt',
+    ],
+    [
+      'private_key_jwt (privateKey)',
+      { clientId: CLIENT_ID, tokenEndpointAuthMethod: 'private_key_jwt', privateKey: clientKey.privateKey },
+      'jwt',
+      'private_key_jwt',
+    ],
+    [
+      'private_key_jwt (clientAssertion function)',
+      { clientId: CLIENT_ID, clientAssertion: () => signedClientAssertion() },
+      'jwt',
+      'private_key_jwt',
+    ],
   ];
 
   /** Checks the one token request: its exact body and Authorization header, and that the server authenticated the client by `how`. */
@@ -95,14 +129,26 @@ describe('grants on the wire', () => {
 
   describe("grantType 'password' (RFC 6749 §4.3)", () => {
     it.each(methods)('with %s: exact body, the user and the client both checked by the server', async (_name, auth, how, proved) => {
-      const { instance } = connect({ ...auth, grantType: 'password', username: USERNAME, password: PASSWORD, scope: ['orders:read', 'profile'] });
+      const { instance } = connect({
+        ...auth,
+        grantType: 'password',
+        username: USERNAME,
+        password: PASSWORD,
+        scope: ['orders:read', 'profile'],
+      });
       expect((await instance.get('/orders')).status).toBe(200);
       expectTokenRequest(`grant_type=password&username=${USERNAME_FORM}&password=${PASSWORD_FORM}`, how, proved);
       expect(servers.auth.requests[0].grant).toMatchObject({ type: 'password', username: USERNAME });
     });
 
     it('a wrong password: TokenEndpointError invalid_grant, no API request', async () => {
-      const { instance } = connect({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantType: 'password', username: USERNAME, password: 'wrong' });
+      const { instance } = connect({
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        grantType: 'password',
+        username: USERNAME,
+        password: 'wrong',
+      });
       const error = await instance.get('/orders').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TokenEndpointError);
       expect(error).toMatchObject({ status: 400, error: 'invalid_grant' });
@@ -110,9 +156,19 @@ describe('grants on the wire', () => {
     });
 
     it('without scope and extraParams: nothing but the grant (and extraParams after the credentials)', async () => {
-      const { handle } = connect({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenEndpointAuthMethod: 'client_secret_post', grantType: 'password', username: USERNAME, password: PASSWORD, extraParams: { audience: 'orders' } });
+      const { handle } = connect({
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        tokenEndpointAuthMethod: 'client_secret_post',
+        grantType: 'password',
+        username: USERNAME,
+        password: PASSWORD,
+        extraParams: { audience: 'orders' },
+      });
       await handle.getToken();
-      expect(servers.auth.requests[0].body).toBe(`grant_type=password&username=${USERNAME_FORM}&password=${PASSWORD_FORM}&client_id=${CLIENT_ID}&client_secret=${SECRET_FORM}&audience=orders`);
+      expect(servers.auth.requests[0].body).toBe(
+        `grant_type=password&username=${USERNAME_FORM}&password=${PASSWORD_FORM}&client_id=${CLIENT_ID}&client_secret=${SECRET_FORM}&audience=orders`,
+      );
     });
   });
 
@@ -157,7 +213,13 @@ describe('grants on the wire', () => {
     it('an assertion from an issuer the server does not trust: TokenEndpointError invalid_grant', async () => {
       const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const now = Math.floor(Date.now() / 1000);
-      const forged = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer(IDP).setSubject('user-42').setAudience(servers.auth.tokenEndpoint).setExpirationTime(now + 60).sign(stranger.privateKey);
+      const forged = await new SignJWT({})
+        .setProtectedHeader({ alg: 'ES256' })
+        .setIssuer(IDP)
+        .setSubject('user-42')
+        .setAudience(servers.auth.tokenEndpoint)
+        .setExpirationTime(now + 60)
+        .sign(stranger.privateKey);
       const { handle } = connect({ grantType: JWT_BEARER, assertion: forged });
       await expect(handle.getToken()).rejects.toMatchObject({ name: 'TokenEndpointError', status: 400, error: 'invalid_grant' });
     });
@@ -203,7 +265,11 @@ describe('grants on the wire', () => {
         const stale = connect({ grantType: JWT_BEARER, assertion: () => once }).handle;
         await stale.getToken();
         stale.invalidate();
-        await expect(stale.getToken()).rejects.toMatchObject({ name: 'TokenEndpointError', error: 'invalid_grant', errorDescription: 'assertion jti already used' });
+        await expect(stale.getToken()).rejects.toMatchObject({
+          name: 'TokenEndpointError',
+          error: 'invalid_grant',
+          errorDescription: 'assertion jti already used',
+        });
       });
 
       it('a string assertion (here without a jti) is sent as is, trimmed, with every token request', async () => {
@@ -212,16 +278,24 @@ describe('grants on the wire', () => {
         await handle.getToken();
         handle.invalidate();
         await handle.getToken();
-        expect(servers.auth.requests.map((request) => request.body)).toEqual([1, 2].map(() => `grant_type=${JWT_BEARER_FORM}&assertion=${jwt}`));
+        expect(servers.auth.requests.map((request) => request.body)).toEqual(
+          [1, 2].map(() => `grant_type=${JWT_BEARER_FORM}&assertion=${jwt}`),
+        );
       });
 
       it('a function that throws: GrantAssertionError with the cause, nothing sent; the next request asks again', async () => {
         const failure = new Error('identity provider unreachable');
         let calls = 0;
-        const { handle } = connect({ grantType: JWT_BEARER, assertion: () => ((calls += 1) === 1 ? Promise.reject(failure) : idpAssertion()) });
+        const { handle } = connect({
+          grantType: JWT_BEARER,
+          assertion: () => ((calls += 1) === 1 ? Promise.reject(failure) : idpAssertion()),
+        });
         const error = await handle.getToken().catch((e: unknown) => e);
         expect(error).toBeInstanceOf(GrantAssertionError);
-        expect(error).toMatchObject({ code: 'ERR_OAUTH2_GRANT_ASSERTION', message: 'No assertion for the jwt-bearer grant: the assertion function failed' });
+        expect(error).toMatchObject({
+          code: 'ERR_OAUTH2_GRANT_ASSERTION',
+          message: 'No assertion for the jwt-bearer grant: the assertion function failed',
+        });
         expect((error as Error).cause).toBe(failure);
         expect(servers.auth.requests).toHaveLength(0);
         await expect(handle.getToken()).resolves.toEqual(expect.any(String));
@@ -245,10 +319,35 @@ describe('grants on the wire', () => {
 
   describe('a 401 from the API is replayed with a token from a new grant request', () => {
     const cases: Array<[string, () => Partial<OAuth2Options>, string]> = [
-      ['password, client_secret_basic', () => ({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantType: 'password', username: USERNAME, password: PASSWORD }), 'password'],
-      ['password, private_key_jwt', () => ({ clientId: CLIENT_ID, tokenEndpointAuthMethod: 'private_key_jwt', privateKey: clientKey.privateKey, grantType: 'password', username: USERNAME, password: PASSWORD }), 'password'],
+      [
+        'password, client_secret_basic',
+        () => ({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantType: 'password', username: USERNAME, password: PASSWORD }),
+        'password',
+      ],
+      [
+        'password, private_key_jwt',
+        () => ({
+          clientId: CLIENT_ID,
+          tokenEndpointAuthMethod: 'private_key_jwt',
+          privateKey: clientKey.privateKey,
+          grantType: 'password',
+          username: USERNAME,
+          password: PASSWORD,
+        }),
+        'password',
+      ],
       ['jwt-bearer, no client authentication', () => ({ grantType: JWT_BEARER, assertion: () => idpAssertion() }), JWT_BEARER],
-      ['jwt-bearer, client_secret_post', () => ({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenEndpointAuthMethod: 'client_secret_post', grantType: JWT_BEARER, assertion: () => idpAssertion() }), JWT_BEARER],
+      [
+        'jwt-bearer, client_secret_post',
+        () => ({
+          clientId: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+          tokenEndpointAuthMethod: 'client_secret_post',
+          grantType: JWT_BEARER,
+          assertion: () => idpAssertion(),
+        }),
+        JWT_BEARER,
+      ],
     ];
 
     it.each(cases)('%s', async (_name, options, grantType) => {

@@ -67,13 +67,18 @@ describe('JWT client assertions on the wire', () => {
 
     it('signs with an RSA algorithm asked for (PS384), and sends keyId as kid', async () => {
       servers.auth.registerClientKey(CLIENT_ID, rsa.publicKey);
-      const { handle } = connect({ tokenEndpointAuthMethod: 'private_key_jwt', privateKey: rsa.privateKey, signingAlgorithm: 'PS384', keyId: 'key-2024' });
+      const { handle } = connect({
+        tokenEndpointAuthMethod: 'private_key_jwt',
+        privateKey: rsa.privateKey,
+        signingAlgorithm: 'PS384',
+        keyId: 'key-2024',
+      });
       await handle.getToken();
       expect(sentAssertions()[0].header).toEqual({ alg: 'PS384', kid: 'key-2024' });
       expect(servers.auth.requests[0].answer?.status).toBe(200);
     });
 
-    it("takes kid and alg from a JWK that has them", async () => {
+    it('takes kid and alg from a JWK that has them', async () => {
       servers.auth.registerClientKey(CLIENT_ID, rsa.publicKey);
       const jwk = { ...rsa.privateKey.export({ format: 'jwk' }), kid: 'okta-key-1', alg: 'RS512' };
       await connect({ tokenEndpointAuthMethod: 'private_key_jwt', privateKey: jwk }).handle.getToken();
@@ -121,7 +126,12 @@ describe('JWT client assertions on the wire', () => {
     });
 
     it("assertionAudience 'issuer': aud is the issuer, and the header says typ client-authentication+jwt", async () => {
-      const { handle } = connect({ tokenEndpointAuthMethod: 'private_key_jwt', privateKey: p256.privateKey, assertionAudience: 'issuer', issuer: servers.auth.issuer });
+      const { handle } = connect({
+        tokenEndpointAuthMethod: 'private_key_jwt',
+        privateKey: p256.privateKey,
+        assertionAudience: 'issuer',
+        issuer: servers.auth.issuer,
+      });
       await handle.getToken();
       const [{ header, claims, request }] = sentAssertions();
       expect(request.answer?.status).toBe(200);
@@ -130,8 +140,15 @@ describe('JWT client assertions on the wire', () => {
     });
 
     it('an explicit assertionAudience is sent as is, without typ', async () => {
-      servers.auth.override = (_req, res) => (res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"access_token":"t","token_type":"Bearer"}'), true);
-      await connect({ tokenEndpointAuthMethod: 'private_key_jwt', privateKey: p256.privateKey, assertionAudience: 'https://login.example.com/' }).handle.getToken();
+      servers.auth.override = (_req, res) => (
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"access_token":"t","token_type":"Bearer"}'),
+        true
+      );
+      await connect({
+        tokenEndpointAuthMethod: 'private_key_jwt',
+        privateKey: p256.privateKey,
+        assertionAudience: 'https://login.example.com/',
+      }).handle.getToken();
       const [{ header, claims }] = sentAssertions();
       expect(claims.aud).toBe('https://login.example.com/');
       expect(header).toEqual({ alg: 'ES256' });
@@ -158,7 +175,11 @@ describe('JWT client assertions on the wire', () => {
 
     it('a wrong secret is refused: invalid_client', async () => {
       const { instance } = connect({ tokenEndpointAuthMethod: 'client_secret_jwt', clientSecret: 'not-the-secret' });
-      await expect(instance.get('/invoices')).rejects.toMatchObject({ code: 'ERR_OAUTH2_TOKEN_ENDPOINT', status: 401, error: 'invalid_client' });
+      await expect(instance.get('/invoices')).rejects.toMatchObject({
+        code: 'ERR_OAUTH2_TOKEN_ENDPOINT',
+        status: 401,
+        error: 'invalid_client',
+      });
     });
   });
 

@@ -93,14 +93,12 @@ const CREDENTIALS: ReadonlyArray<readonly [string, string]> = [
 // ---------------------------------------------------------------------------------------
 // The forbidden strings, computed independently of lib/.
 
-
 const lowerHex = (text: string): string => text.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase());
 const jsonEscaped = (text: string): string => JSON.stringify(text).slice(1, -1);
 const jsonEscapedAscii = (text: string): string =>
   jsonEscaped(text).replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 const base64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 const base64url = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');
-
 
 interface Needle {
   what: string;
@@ -156,7 +154,9 @@ function keyNeedles(name: string, key: KeyObject, givenPem?: string): Needle[] {
   const jwk = key.export({ format: 'jwk' }) as Record<string, unknown>;
   const pems = [key.export({ type: 'pkcs8', format: 'pem' }).toString(), ...(givenPem === undefined ? [] : [givenPem])];
   return [
-    ...['d', 'p', 'q', 'dp', 'dq', 'qi'].flatMap((member) => (typeof jwk[member] === 'string' ? [{ what: `${name}, JWK ${member}`, text: jwk[member] as string }] : [])),
+    ...['d', 'p', 'q', 'dp', 'dq', 'qi'].flatMap((member) =>
+      typeof jwk[member] === 'string' ? [{ what: `${name}, JWK ${member}`, text: jwk[member] as string }] : [],
+    ),
     ...pems.flatMap((pem) =>
       pem
         .split('\n')
@@ -292,7 +292,8 @@ function withoutRunnerContext<T>(root: unknown, render: () => T): T {
   const pending: unknown[] = [root];
   while (pending.length > 0) {
     const value = pending.pop();
-    if (value === null || (typeof value !== 'object' && typeof value !== 'function') || seen.has(value) || ArrayBuffer.isView(value)) continue;
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function') || seen.has(value) || ArrayBuffer.isView(value))
+      continue;
     seen.add(value);
     for (const key of Reflect.ownKeys(value)) {
       const descriptor = Object.getOwnPropertyDescriptor(value, key);
@@ -393,7 +394,15 @@ describe('leak scan: every failure mode, with token and API requests in flight o
   /** A client assertion (RFC 7523 §2.2) signed elsewhere, as a workload identity would hand it out: fresh jti, for `server`. */
   async function mintClientAssertion(clientId: string, server: AuthorizationServer): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer(clientId).setSubject(clientId).setAudience(server.tokenEndpoint).setJti(randomUUID()).setIssuedAt(now).setExpirationTime(now + 300).sign(assertionKey.privateKey);
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer(clientId)
+      .setSubject(clientId)
+      .setAudience(server.tokenEndpoint)
+      .setJti(randomUUID())
+      .setIssuedAt(now)
+      .setExpirationTime(now + 300)
+      .sign(assertionKey.privateKey);
     minted.push(jwt);
     return jwt;
   }
@@ -401,7 +410,15 @@ describe('leak scan: every failure mode, with token and API requests in flight o
   /** A jwt-bearer grant assertion (RFC 7523 §2.1) of the trusted issuer, for `server`. */
   async function mintGrantAssertion(server: AuthorizationServer): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer(IDP).setSubject('user-42').setAudience(server.tokenEndpoint).setJti(randomUUID()).setIssuedAt(now).setExpirationTime(now + 300).sign(idpKey.privateKey);
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer(IDP)
+      .setSubject('user-42')
+      .setAudience(server.tokenEndpoint)
+      .setJti(randomUUID())
+      .setIssuedAt(now)
+      .setExpirationTime(now + 300)
+      .sign(idpKey.privateKey);
     minted.push(jwt);
     return jwt;
   }
@@ -420,12 +437,49 @@ describe('leak scan: every failure mode, with token and API requests in flight o
    */
   type OtherMethod = [string, (server: AuthorizationServer) => Promise<Partial<OAuth2Options>>, ReadonlyArray<readonly [string, string]>];
   const OTHER_METHODS: OtherMethod[] = [
-    ['private_key_jwt, PEM key', async () => ({ clientId: PEM_CLIENT, clientSecret: undefined, tokenEndpointAuthMethod: 'private_key_jwt', privateKey: RSA_PEM, keyId: 'leak-scan-pem' }), []],
-    ['private_key_jwt, JWK', async () => ({ clientId: JWK_CLIENT, clientSecret: undefined, tokenEndpointAuthMethod: 'private_key_jwt', privateKey: RSA_JWK }), []],
-    ['client_secret_jwt', async () => ({ clientId: HMAC_CLIENT, clientSecret: HMAC_SECRET, tokenEndpointAuthMethod: 'client_secret_jwt' }), [[HMAC_CLIENT, HMAC_SECRET]]],
-    ['clientAssertion function', async (server) => ({ clientId: FN_CLIENT, clientSecret: undefined, clientAssertion: () => mintClientAssertion(FN_CLIENT, server) }), []],
-    ['clientAssertionFromFile', async (server) => ({ clientId: FILE_CLIENT, clientSecret: undefined, clientAssertion: clientAssertionFromFile(await assertionFile(server)) }), []],
-    ['password grant', async () => ({ grantType: 'password', username: USERNAME, password: PASSWORD }), [[CLIENT_ID, SECRET], [USERNAME, PASSWORD]]],
+    [
+      'private_key_jwt, PEM key',
+      async () => ({
+        clientId: PEM_CLIENT,
+        clientSecret: undefined,
+        tokenEndpointAuthMethod: 'private_key_jwt',
+        privateKey: RSA_PEM,
+        keyId: 'leak-scan-pem',
+      }),
+      [],
+    ],
+    [
+      'private_key_jwt, JWK',
+      async () => ({ clientId: JWK_CLIENT, clientSecret: undefined, tokenEndpointAuthMethod: 'private_key_jwt', privateKey: RSA_JWK }),
+      [],
+    ],
+    [
+      'client_secret_jwt',
+      async () => ({ clientId: HMAC_CLIENT, clientSecret: HMAC_SECRET, tokenEndpointAuthMethod: 'client_secret_jwt' }),
+      [[HMAC_CLIENT, HMAC_SECRET]],
+    ],
+    [
+      'clientAssertion function',
+      async (server) => ({ clientId: FN_CLIENT, clientSecret: undefined, clientAssertion: () => mintClientAssertion(FN_CLIENT, server) }),
+      [],
+    ],
+    [
+      'clientAssertionFromFile',
+      async (server) => ({
+        clientId: FILE_CLIENT,
+        clientSecret: undefined,
+        clientAssertion: clientAssertionFromFile(await assertionFile(server)),
+      }),
+      [],
+    ],
+    [
+      'password grant',
+      async () => ({ grantType: 'password', username: USERNAME, password: PASSWORD }),
+      [
+        [CLIENT_ID, SECRET],
+        [USERNAME, PASSWORD],
+      ],
+    ],
     ['jwt-bearer grant', async (server) => ({ grantType: JWT_BEARER, assertion: () => mintGrantAssertion(server) }), [[CLIENT_ID, SECRET]]],
   ];
 
@@ -470,7 +524,9 @@ describe('leak scan: every failure mode, with token and API requests in flight o
   /** Every client assertion and jwt-bearer assertion minted here or received by either server. */
   function allAssertions(): Array<[string, string]> {
     const received = [...auth.requests, ...bgAuth.requests].flatMap((request): Array<[string, string]> => [
-      ...(request.params.get('client_assertion') ? [['client_assertion', request.params.get('client_assertion')!] as [string, string]] : []),
+      ...(request.params.get('client_assertion')
+        ? [['client_assertion', request.params.get('client_assertion')!] as [string, string]]
+        : []),
       ...(request.params.get('assertion') ? [['jwt-bearer assertion', request.params.get('assertion')!] as [string, string]] : []),
     ]);
     return [...minted.map((assertion): [string, string] => ['assertion handed to the plugin', assertion]), ...received];
@@ -614,13 +670,22 @@ describe('leak scan: every failure mode, with token and API requests in flight o
       ['client_secret_post', { httpAgent: appAgent }],
     ] as const) {
       const cold = axios.create({ baseURL: bgApi.url });
-      oauth2(cold, { tokenEndpoint: bgAuth.tokenEndpoint, clientId: CLIENT_ID, clientSecret: SECRET, scope: 'held', tokenEndpointAuthMethod });
+      oauth2(cold, {
+        tokenEndpoint: bgAuth.tokenEndpoint,
+        clientId: CLIENT_ID,
+        clientSecret: SECRET,
+        scope: 'held',
+        tokenEndpointAuthMethod,
+      });
       success(`waiting for a held token (${tokenEndpointAuthMethod})`, cold.get('/after-token', config));
     }
     // And one for each of the other methods and grants (keys, HMAC, assertions, password), alternating agents.
     for (const [i, [name, make]] of OTHER_METHODS.entries()) {
       const cold = axios.create({ baseURL: bgApi.url });
-      oauth2(cold, defined({ tokenEndpoint: bgAuth.tokenEndpoint, clientId: CLIENT_ID, clientSecret: SECRET, scope: 'held', ...(await make(bgAuth)) }));
+      oauth2(
+        cold,
+        defined({ tokenEndpoint: bgAuth.tokenEndpoint, clientId: CLIENT_ID, clientSecret: SECRET, scope: 'held', ...(await make(bgAuth)) }),
+      );
       success(`waiting for a held token (${name})`, cold.get('/after-token', i % 2 ? { httpAgent: appAgent } : {}));
     }
     // Plain axios calls (no plugin) held open, and a request to an origin the instance does not allow.
@@ -629,7 +694,10 @@ describe('leak scan: every failure mode, with token and API requests in flight o
     // Awaited in finish(); marked as handled now, so that a test failing before that leaves no unhandled rejection.
     for (const promise of [...succeeding, ...failing]) promise.catch(() => undefined);
     await until(
-      () => bgApi.held === heldBefore.api + 3 && bgTokenHeld === heldTokenBefore + HELD_TOKEN_REQUESTS && foreign.held === heldBefore.foreign + 2,
+      () =>
+        bgApi.held === heldBefore.api + 3 &&
+        bgTokenHeld === heldTokenBefore + HELD_TOKEN_REQUESTS &&
+        foreign.held === heldBefore.foreign + 2,
       'the background requests to be in flight',
     );
 
@@ -642,7 +710,11 @@ describe('leak scan: every failure mode, with token and API requests in flight o
     ]);
 
     return {
-      inFlight: () => ({ api: bgApi.held - heldBefore.api, token: bgTokenHeld - heldTokenBefore, foreign: foreign.held - heldBefore.foreign }),
+      inFlight: () => ({
+        api: bgApi.held - heldBefore.api,
+        token: bgTokenHeld - heldTokenBefore,
+        foreign: foreign.held - heldBefore.foreign,
+      }),
       finish: async () => {
         bgTokenGate.open();
         apiGate.open();
@@ -661,7 +733,10 @@ describe('leak scan: every failure mode, with token and API requests in flight o
 
   function client(options: Partial<OAuth2Options> = {}): { instance: AxiosInstance; handle: OAuth2Handle } {
     const instance = axios.create({ baseURL: api.url });
-    const handle = oauth2(instance, defined({ tokenEndpoint: auth.tokenEndpoint, clientId: CLIENT_ID, clientSecret: SECRET, origins: ALLOWED(), ...options }));
+    const handle = oauth2(
+      instance,
+      defined({ tokenEndpoint: auth.tokenEndpoint, clientId: CLIENT_ID, clientSecret: SECRET, origins: ALLOWED(), ...options }),
+    );
     instances.push(instance);
     return { instance, handle };
   }
@@ -735,7 +810,9 @@ describe('leak scan: every failure mode, with token and API requests in flight o
         async () => {
           auth.override = (_req, res, received) => {
             const echo = fullEchoOf(received, secrets);
-            res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'invalid_request', error_description: echo, error_uri: echo }));
+            res
+              .writeHead(400, { 'Content-Type': 'application/json' })
+              .end(JSON.stringify({ error: 'invalid_request', error_description: echo, error_uri: echo }));
             return true;
           };
           return one(failureOf(client(await make(auth)).instance.get('/r')));
@@ -762,7 +839,9 @@ describe('leak scan: every failure mode, with token and API requests in flight o
           auth.revokeAll();
           auth.override = (_req, res, received) => {
             const echo = fullEchoOf(received, secrets);
-            res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'invalid_client', error_description: echo }));
+            res
+              .writeHead(401, { 'Content-Type': 'application/json' })
+              .end(JSON.stringify({ error: 'invalid_client', error_description: echo }));
             return true;
           };
           const replayed = await failureOf(instance.get('/r', { httpAgent: appAgent }));
@@ -777,7 +856,11 @@ describe('leak scan: every failure mode, with token and API requests in flight o
       'ERR_OAUTH2_CLIENT_ASSERTION',
       async () => {
         const file = await assertionFile(auth);
-        const { instance, handle } = client({ clientId: FILE_CLIENT, clientSecret: undefined, clientAssertion: clientAssertionFromFile(file) });
+        const { instance, handle } = client({
+          clientId: FILE_CLIENT,
+          clientSecret: undefined,
+          clientAssertion: clientAssertionFromFile(file),
+        });
         await instance.get('/r');
         handle.invalidate();
         unlinkSync(file);
@@ -791,7 +874,11 @@ describe('leak scan: every failure mode, with token and API requests in flight o
       'ERR_OAUTH2_CLIENT_ASSERTION',
       async () => {
         const file = await assertionFile(auth);
-        const { instance, handle } = client({ clientId: FILE_CLIENT, clientSecret: undefined, clientAssertion: clientAssertionFromFile(file) });
+        const { instance, handle } = client({
+          clientId: FILE_CLIENT,
+          clientSecret: undefined,
+          clientAssertion: clientAssertionFromFile(file),
+        });
         await instance.get('/r');
         handle.invalidate();
         writeFileSync(file, '\n');
@@ -806,7 +893,11 @@ describe('leak scan: every failure mode, with token and API requests in flight o
       () => {
         const file = path.join(dir, `empty-${files++}`);
         writeFileSync(file, '');
-        return one(failureOf(client({ clientId: FILE_CLIENT, clientSecret: undefined, clientAssertion: clientAssertionFromFile(file) }).instance.get('/r')));
+        return one(
+          failureOf(
+            client({ clientId: FILE_CLIENT, clientSecret: undefined, clientAssertion: clientAssertionFromFile(file) }).instance.get('/r'),
+          ),
+        );
       },
     ],
     [
@@ -829,7 +920,16 @@ describe('leak scan: every failure mode, with token and API requests in flight o
     [
       'clientAssertion function rejecting (async)',
       'ERR_OAUTH2_CLIENT_ASSERTION',
-      () => one(failureOf(client({ clientId: FN_CLIENT, clientSecret: undefined, clientAssertion: async () => Promise.reject(new Error('token file service down')) }).instance.get('/r'))),
+      () =>
+        one(
+          failureOf(
+            client({
+              clientId: FN_CLIENT,
+              clientSecret: undefined,
+              clientAssertion: async () => Promise.reject(new Error('token file service down')),
+            }).instance.get('/r'),
+          ),
+        ),
     ],
     [
       'jwt-bearer assertion function throwing after a first assertion',
@@ -854,7 +954,11 @@ describe('leak scan: every failure mode, with token and API requests in flight o
       () => one(failureOf(client({ grantType: JWT_BEARER, assertion: async () => '' }).instance.get('/r', { httpAgent: appAgent }))),
     ],
     // Token endpoint unreachable (connection refused, DNS, TLS).
-    ['token endpoint refusing connections', 'ERR_OAUTH2_TOKEN_REQUEST_FAILED', () => one(failureOf(client({ tokenEndpoint: 'http://127.0.0.1:1/token' }).instance.get('/r')))],
+    [
+      'token endpoint refusing connections',
+      'ERR_OAUTH2_TOKEN_REQUEST_FAILED',
+      () => one(failureOf(client({ tokenEndpoint: 'http://127.0.0.1:1/token' }).instance.get('/r'))),
+    ],
     [
       'token endpoint host not found (DNS)',
       'ERR_OAUTH2_TOKEN_REQUEST_FAILED',
@@ -865,7 +969,11 @@ describe('leak scan: every failure mode, with token and API requests in flight o
         return one(failureOf(instance.get('/r')));
       },
     ],
-    ['token endpoint failing TLS (https to a plain-http port)', 'ERR_OAUTH2_TOKEN_REQUEST_FAILED', () => one(failureOf(client({ tokenEndpoint: auth.tokenEndpoint.replace('http:', 'https:') }).instance.get('/r')))],
+    [
+      'token endpoint failing TLS (https to a plain-http port)',
+      'ERR_OAUTH2_TOKEN_REQUEST_FAILED',
+      () => one(failureOf(client({ tokenEndpoint: auth.tokenEndpoint.replace('http:', 'https:') }).instance.get('/r'))),
+    ],
     // Token endpoint resets the connection mid-response.
     [
       'token endpoint resetting mid-response',
@@ -881,15 +989,25 @@ describe('leak scan: every failure mode, with token and API requests in flight o
       },
     ],
     // Token endpoint answers 5xx or another error status.
-    ['token endpoint 500 with HTML', 'ERR_OAUTH2_TOKEN_ENDPOINT', () => (answer(500, '<h1>oops</h1>', 'text/html'), one(failureOf(client().instance.get('/r'))))],
-    ['token endpoint 503 with RFC 6749 JSON', 'ERR_OAUTH2_TOKEN_ENDPOINT', () => (answer(503, JSON.stringify({ error: 'temporarily_unavailable' })), one(failureOf(client().instance.get('/r'))))],
+    [
+      'token endpoint 500 with HTML',
+      'ERR_OAUTH2_TOKEN_ENDPOINT',
+      () => (answer(500, '<h1>oops</h1>', 'text/html'), one(failureOf(client().instance.get('/r')))),
+    ],
+    [
+      'token endpoint 503 with RFC 6749 JSON',
+      'ERR_OAUTH2_TOKEN_ENDPOINT',
+      () => (answer(503, JSON.stringify({ error: 'temporarily_unavailable' })), one(failureOf(client().instance.get('/r')))),
+    ],
     [
       'token endpoint 400 echoing the secret in every encoding and the request (error_description, error_uri)',
       'ERR_OAUTH2_TOKEN_ENDPOINT',
       async () => {
         auth.override = (_req, res, received) => {
           const echo = echoOf(received);
-          res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'invalid_request', error_description: echo, error_uri: echo }));
+          res
+            .writeHead(400, { 'Content-Type': 'application/json' })
+            .end(JSON.stringify({ error: 'invalid_request', error_description: echo, error_uri: echo }));
           return true;
         };
         const error = await failureOf(client().instance.get('/r'));
@@ -904,7 +1022,9 @@ describe('leak scan: every failure mode, with token and API requests in flight o
       'ERR_OAUTH2_TOKEN_ENDPOINT',
       () => {
         auth.override = (_req, res, received) => {
-          res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'invalid_request', error_description: `${received.body} ${echoOf(received)}` }));
+          res
+            .writeHead(400, { 'Content-Type': 'application/json' })
+            .end(JSON.stringify({ error: 'invalid_request', error_description: `${received.body} ${echoOf(received)}` }));
           return true;
         };
         return one(failureOf(client({ tokenEndpointAuthMethod: 'client_secret_post' }).instance.get('/r')));
@@ -917,7 +1037,9 @@ describe('leak scan: every failure mode, with token and API requests in flight o
         auth.override = (_req, res) => {
           // Cut to 1,000 characters, the text would keep the secret's first 16.
           const description = `${'x'.repeat(1_000 - 16)}${SECRET}${'x'.repeat(20)}`;
-          res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'invalid_request', error_description: description, error_uri: description }));
+          res
+            .writeHead(400, { 'Content-Type': 'application/json' })
+            .end(JSON.stringify({ error: 'invalid_request', error_description: description, error_uri: description }));
           return true;
         };
         return one(failureOf(client().instance.get('/r')));
@@ -971,16 +1093,67 @@ describe('leak scan: every failure mode, with token and API requests in flight o
       },
     ],
     // Token endpoint answers 200 with something that is not a usable bearer token.
-    ['200 with HTML', 'ERR_OAUTH2_INVALID_TOKEN_RESPONSE', () => (answer(200, '<html>login</html>', 'text/html'), one(failureOf(client().instance.get('/r'))))],
-    ['200 with non-JSON text', 'ERR_OAUTH2_INVALID_TOKEN_RESPONSE', () => (answer(200, 'access_token=leaky-text-token-0a1b', 'text/plain'), servedTokens.push('leaky-text-token-0a1b'), one(failureOf(client().instance.get('/r'))))],
-    ['200 with a JSON array', 'ERR_OAUTH2_INVALID_TOKEN_RESPONSE', () => (answer(200, JSON.stringify([{ access_token: 'leaky-array-token-2c3d' }])), servedTokens.push('leaky-array-token-2c3d'), one(failureOf(client().instance.get('/r'))))],
-    ['200 without access_token', 'ERR_OAUTH2_INVALID_TOKEN_RESPONSE', () => (serve({ token_type: 'Bearer' }), one(failureOf(client().instance.get('/r'))))],
-    ['200 with an empty access_token', 'ERR_OAUTH2_INVALID_TOKEN_RESPONSE', () => (serve({ access_token: '', token_type: 'Bearer' }), one(failureOf(client().instance.get('/r'))))],
-    ['200 with a non-string access_token', 'ERR_OAUTH2_INVALID_TOKEN_RESPONSE', () => (serve({ access_token: 73_915_004_118, token_type: 'Bearer' }), one(failureOf(client().instance.get('/r'))))],
-    ['200 with a non-Bearer token_type', 'ERR_OAUTH2_INVALID_TOKEN_RESPONSE', () => (serve({ access_token: 'leaky-mac-token-4e5f', token_type: 'mac' }), one(failureOf(client().instance.get('/r'))))],
-    ['200 with a token holding CR LF', 'ERR_OAUTH2_INVALID_TOKEN_RESPONSE', () => (serve({ access_token: 'leaky-crlf-token-6a7b\r\nX-Injected: 1', token_type: 'Bearer' }), one(failureOf(client().instance.get('/r'))))],
-    ['200 with a token holding a space', 'ERR_OAUTH2_INVALID_TOKEN_RESPONSE', () => (serve({ access_token: 'leaky space-token-8c9d', token_type: 'Bearer' }), one(failureOf(client().instance.get('/r'))))],
-    ['200 with a token holding a control', 'ERR_OAUTH2_INVALID_TOKEN_RESPONSE', () => (serve({ access_token: 'leaky-ctrl\u0001token-0e1f', token_type: 'Bearer' }), one(failureOf(client().instance.get('/r'))))],
+    [
+      '200 with HTML',
+      'ERR_OAUTH2_INVALID_TOKEN_RESPONSE',
+      () => (answer(200, '<html>login</html>', 'text/html'), one(failureOf(client().instance.get('/r')))),
+    ],
+    [
+      '200 with non-JSON text',
+      'ERR_OAUTH2_INVALID_TOKEN_RESPONSE',
+      () => (
+        answer(200, 'access_token=leaky-text-token-0a1b', 'text/plain'),
+        servedTokens.push('leaky-text-token-0a1b'),
+        one(failureOf(client().instance.get('/r')))
+      ),
+    ],
+    [
+      '200 with a JSON array',
+      'ERR_OAUTH2_INVALID_TOKEN_RESPONSE',
+      () => (
+        answer(200, JSON.stringify([{ access_token: 'leaky-array-token-2c3d' }])),
+        servedTokens.push('leaky-array-token-2c3d'),
+        one(failureOf(client().instance.get('/r')))
+      ),
+    ],
+    [
+      '200 without access_token',
+      'ERR_OAUTH2_INVALID_TOKEN_RESPONSE',
+      () => (serve({ token_type: 'Bearer' }), one(failureOf(client().instance.get('/r')))),
+    ],
+    [
+      '200 with an empty access_token',
+      'ERR_OAUTH2_INVALID_TOKEN_RESPONSE',
+      () => (serve({ access_token: '', token_type: 'Bearer' }), one(failureOf(client().instance.get('/r')))),
+    ],
+    [
+      '200 with a non-string access_token',
+      'ERR_OAUTH2_INVALID_TOKEN_RESPONSE',
+      () => (serve({ access_token: 73_915_004_118, token_type: 'Bearer' }), one(failureOf(client().instance.get('/r')))),
+    ],
+    [
+      '200 with a non-Bearer token_type',
+      'ERR_OAUTH2_INVALID_TOKEN_RESPONSE',
+      () => (serve({ access_token: 'leaky-mac-token-4e5f', token_type: 'mac' }), one(failureOf(client().instance.get('/r')))),
+    ],
+    [
+      '200 with a token holding CR LF',
+      'ERR_OAUTH2_INVALID_TOKEN_RESPONSE',
+      () => (
+        serve({ access_token: 'leaky-crlf-token-6a7b\r\nX-Injected: 1', token_type: 'Bearer' }),
+        one(failureOf(client().instance.get('/r')))
+      ),
+    ],
+    [
+      '200 with a token holding a space',
+      'ERR_OAUTH2_INVALID_TOKEN_RESPONSE',
+      () => (serve({ access_token: 'leaky space-token-8c9d', token_type: 'Bearer' }), one(failureOf(client().instance.get('/r')))),
+    ],
+    [
+      '200 with a token holding a control',
+      'ERR_OAUTH2_INVALID_TOKEN_RESPONSE',
+      () => (serve({ access_token: 'leaky-ctrl\u0001token-0e1f', token_type: 'Bearer' }), one(failureOf(client().instance.get('/r')))),
+    ],
     // Token endpoint down while a cached token is still valid: nothing reaches the app.
     [
       'token endpoint failing while a cached token is in its renewal window',
@@ -998,7 +1171,9 @@ describe('leak scan: every failure mode, with token and API requests in flight o
         auth.delayMs = 0;
         auth.override = (_req, res, received) => {
           renewals.push(received);
-          res.writeHead(503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'temporarily_unavailable', error_description: echoOf(received) }));
+          res
+            .writeHead(503, { 'Content-Type': 'application/json' })
+            .end(JSON.stringify({ error: 'temporarily_unavailable', error_description: echoOf(received) }));
           return true;
         };
         while (performance.now() - started < 1_200) await aMoment();
@@ -1026,11 +1201,15 @@ describe('leak scan: every failure mode, with token and API requests in flight o
       async () => {
         const before = auth.requests.length;
         auth.override = (_req, res, received) => {
-          res.writeHead(503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'temporarily_unavailable', error_description: echoOf(received) }));
+          res
+            .writeHead(503, { 'Content-Type': 'application/json' })
+            .end(JSON.stringify({ error: 'temporarily_unavailable', error_description: echoOf(received) }));
           return true;
         };
         const { instance } = client({ tokenRetry: { baseDelayMs: 5, maxDelayMs: 10 } });
-        const errors = await Promise.all(Array.from({ length: 12 }, (_, i) => failureOf(instance.get(`/r${i}`, i % 2 ? { httpAgent: appAgent } : {}))));
+        const errors = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => failureOf(instance.get(`/r${i}`, i % 2 ? { httpAgent: appAgent } : {}))),
+        );
         // One shared fetch: its first attempt and the two default retries of a 503.
         expect(auth.requests.length - before).toBe(3);
         return errors;
@@ -1045,7 +1224,9 @@ describe('leak scan: every failure mode, with token and API requests in flight o
         await instance.get('/r', { httpAgent: appAgent });
         auth.revokeAll();
         auth.override = (_req, res, received) => {
-          res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'invalid_request', error_description: echoOf(received) }));
+          res
+            .writeHead(400, { 'Content-Type': 'application/json' })
+            .end(JSON.stringify({ error: 'invalid_request', error_description: echoOf(received) }));
           return true;
         };
         return [await failureOf(instance.get('/r', { httpAgent: appAgent }))];
@@ -1186,17 +1367,30 @@ describe('leak scan: every failure mode, with token and API requests in flight o
       'ERR_OAUTH2_TOKEN_ENDPOINT',
       () => {
         auth.override = (_req, res, received) => {
-          res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'invalid_client', error_description: echoOf(received) }));
+          res
+            .writeHead(401, { 'Content-Type': 'application/json' })
+            .end(JSON.stringify({ error: 'invalid_client', error_description: echoOf(received) }));
           return true;
         };
         return one(failureOf(client().handle.getToken()));
       },
     ],
-    ['invalid options (retries)', 'ERR_OAUTH2_INVALID_OPTIONS', () => one(failureOf(Promise.resolve().then(() => client({ retries: -1 }))))],
+    [
+      'invalid options (retries)',
+      'ERR_OAUTH2_INVALID_OPTIONS',
+      () => one(failureOf(Promise.resolve().then(() => client({ retries: -1 })))),
+    ],
     [
       'invalid options (credentials embedded in tokenEndpoint)',
       'ERR_OAUTH2_INVALID_OPTIONS',
-      () => one(failureOf(Promise.resolve().then(() => client({ tokenEndpoint: `http://${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(SECRET)}@127.0.0.1:1/token` })))),
+      () =>
+        one(
+          failureOf(
+            Promise.resolve().then(() =>
+              client({ tokenEndpoint: `http://${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(SECRET)}@127.0.0.1:1/token` }),
+            ),
+          ),
+        ),
     ],
   ];
 
@@ -1226,7 +1420,9 @@ describe('leak scan: every failure mode, with token and API requests in flight o
 
   it("a plain call on the app's keep-alive agent, with token requests in flight, reaches no credentials", async () => {
     const background = await startBackground();
-    await failureOf(axios.get(`${bgApi.url}/plain`, { httpAgent: appAgent })).then((error) => receive('plain axios, app agent', error, 'plain'));
+    await failureOf(axios.get(`${bgApi.url}/plain`, { httpAgent: appAgent })).then((error) =>
+      receive('plain axios, app agent', error, 'plain'),
+    );
     expect(background.inFlight()).toEqual({ api: 3, token: HELD_TOKEN_REQUESTS, foreign: 2 });
     await background.finish();
   });

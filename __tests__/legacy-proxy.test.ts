@@ -25,10 +25,13 @@ describe('axios 0.27 behind a proxy', () => {
     proxy = await listenOnLoopback((req, res) => {
       proxied.push(req.url ?? '');
       const target = new URL(req.url ?? '');
-      const upstream = http.request({ host: target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const upstream = http.request(
+        { host: target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       upstream.on('error', () => res.writeHead(502).end());
       req.pipe(upstream);
     });
@@ -44,6 +47,9 @@ describe('axios 0.27 behind a proxy', () => {
     const landing = `${api.url}/landing`;
     await expect(client.get(`/redirect?to=${encodeURIComponent(landing)}`)).resolves.toMatchObject({ status: 200 });
     expect(proxied).toEqual([`${api.url}/redirect?to=${encodeURIComponent(landing)}`, landing]);
-    expect(api.requests.map((r) => r.authorization)).toEqual([`Bearer ${servers.auth.everIssued[0]}`, `Bearer ${servers.auth.everIssued[0]}`]);
+    expect(api.requests.map((r) => r.authorization)).toEqual([
+      `Bearer ${servers.auth.everIssued[0]}`,
+      `Bearer ${servers.auth.everIssued[0]}`,
+    ]);
   });
 });

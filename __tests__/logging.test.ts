@@ -82,7 +82,11 @@ function capturePino(): CapturingLogger {
   return {
     logger,
     lines: () =>
-      jsonLines(text()).map(({ level, msg, ...fields }) => ({ level: logger.levels.labels[level as number] as Level, message: msg as string, fields })),
+      jsonLines(text()).map(({ level, msg, ...fields }) => ({
+        level: logger.levels.labels[level as number] as Level,
+        message: msg as string,
+        fields,
+      })),
     output: text,
   };
 }
@@ -90,7 +94,11 @@ function capturePino(): CapturingLogger {
 /** winston with its json format and a Stream transport to memory. */
 function captureWinston(child = false): CapturingLogger {
   const { stream, text } = memoryStream();
-  const parent = winston.createLogger({ level: 'debug', format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] });
+  const parent = winston.createLogger({
+    level: 'debug',
+    format: winston.format.json(),
+    transports: [new winston.transports.Stream({ stream })],
+  });
   const logger = child ? parent.child({ service: 'billing' }) : parent;
   return {
     logger,
@@ -218,7 +226,14 @@ describe.each(LOGGERS)('option `logger` with %s', (_name, capture) => {
     const [failed, ...more] = linesOf(log, 'token:attempt-failed');
     expect(more).toHaveLength(0);
     expect(failed!.level).toBe('warn');
-    expect(failed!.fields).toMatchObject({ attempt: 1, status: 503, errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT', retryInMs: expect.any(Number), tokenEndpoint: servers.auth.tokenEndpoint, clientId: CLIENT_ID });
+    expect(failed!.fields).toMatchObject({
+      attempt: 1,
+      status: 503,
+      errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT',
+      retryInMs: expect.any(Number),
+      tokenEndpoint: servers.auth.tokenEndpoint,
+      clientId: CLIENT_ID,
+    });
     expect(failed!.message).toMatch(/^oauth2: token request failed \(HTTP 503\), attempt 1; retrying in \d+ ms$/);
     const [issued] = linesOf(log, 'token:issued');
     expect(issued).toMatchObject({ level: 'info', fields: { attempts: 2 } });
@@ -244,9 +259,13 @@ describe.each(LOGGERS)('option `logger` with %s', (_name, capture) => {
       clientId: CLIENT_ID,
       scope: 'orders:read',
     });
-    expect(failed!.message).toBe('oauth2: token fetch failed (invalid_client, HTTP 401) after 1 attempt; requests that need a new token fail at once for 1000 ms (cooldown)');
+    expect(failed!.message).toBe(
+      'oauth2: token fetch failed (invalid_client, HTTP 401) after 1 attempt; requests that need a new token fail at once for 1000 ms (cooldown)',
+    );
     // Not retried, so its one attempt is only a debug line: the error line says it all.
-    expect(linesOf(log, 'token:attempt-failed')).toEqual([expect.objectContaining({ level: 'debug', fields: expect.not.objectContaining({ retryInMs: expect.anything() }) })]);
+    expect(linesOf(log, 'token:attempt-failed')).toEqual([
+      expect.objectContaining({ level: 'debug', fields: expect.not.objectContaining({ retryInMs: expect.anything() }) }),
+    ]);
   });
 
   it('a request refused during the cooldown: a debug line with the time left and the error', async () => {
@@ -259,9 +278,17 @@ describe.each(LOGGERS)('option `logger` with %s', (_name, capture) => {
     const [refused, ...more] = linesOf(log, 'token:cooldown-rejected');
     expect(more).toHaveLength(0);
     expect(refused!.level).toBe('debug');
-    expect(refused!.fields).toMatchObject({ remainingMs: expect.any(Number), errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT', status: 401, error: 'invalid_client', clientId: CLIENT_ID });
+    expect(refused!.fields).toMatchObject({
+      remainingMs: expect.any(Number),
+      errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT',
+      status: 401,
+      error: 'invalid_client',
+      clientId: CLIENT_ID,
+    });
     expect(refused!.fields.remainingMs).toBeGreaterThan(0);
-    expect(refused!.message).toMatch(/^oauth2: request refused: the token endpoint cools down for another \d+ ms after a failed fetch \(invalid_client, HTTP 401\)$/);
+    expect(refused!.message).toMatch(
+      /^oauth2: request refused: the token endpoint cools down for another \d+ ms after a failed fetch \(invalid_client, HTTP 401\)$/,
+    );
   });
 
   it('a 401 from the API: info lines for the invalidation and the replay (URL without its query), then the new token', async () => {
@@ -271,14 +298,22 @@ describe.each(LOGGERS)('option `logger` with %s', (_name, capture) => {
 
     await expect(api.get('/orders?customer=42')).resolves.toMatchObject({ status: 200 });
 
-    expect(log.lines().map(({ level, fields }) => [level, fields.event]).slice(3)).toEqual([
+    expect(
+      log
+        .lines()
+        .map(({ level, fields }) => [level, fields.event])
+        .slice(3),
+    ).toEqual([
       ['info', 'token:invalidated'],
       ['debug', 'token:fetch'],
       ['debug', 'token:attempt'],
       ['info', 'token:issued'],
       ['info', 'request:replay'],
     ]);
-    expect(linesOf(log, 'token:invalidated')[0]).toMatchObject({ message: 'oauth2: cached access token dropped: a request with it was answered 401', fields: { reason: 'unauthorized' } });
+    expect(linesOf(log, 'token:invalidated')[0]).toMatchObject({
+      message: 'oauth2: cached access token dropped: a request with it was answered 401',
+      fields: { reason: 'unauthorized' },
+    });
     const [replay] = linesOf(log, 'request:replay');
     expect(replay!.fields).toMatchObject({ replay: 1, method: 'GET', url: `${servers.api.url}/orders`, clientId: CLIENT_ID });
     expect(replay!.message).toBe(`oauth2: GET ${servers.api.url}/orders answered 401; replaying with a fresh token (replay 1)`);
@@ -291,7 +326,13 @@ describe.each(LOGGERS)('option `logger` with %s', (_name, capture) => {
 
     handle.invalidate();
 
-    expect(linesOf(log, 'token:invalidated')).toEqual([{ level: 'info', message: 'oauth2: cached access token dropped: handle.invalidate() was called', fields: expect.objectContaining({ reason: 'manual', clientId: CLIENT_ID }) }]);
+    expect(linesOf(log, 'token:invalidated')).toEqual([
+      {
+        level: 'info',
+        message: 'oauth2: cached access token dropped: handle.invalidate() was called',
+        fields: expect.objectContaining({ reason: 'manual', clientId: CLIENT_ID }),
+      },
+    ]);
   });
 
   it('an app listener that throws: a warn line naming the event and the error; the request goes on', async () => {
@@ -342,7 +383,8 @@ describe('option `logger`: the calling convention', () => {
       expect(rest).toEqual([]);
     }
     const written = calls.map((args) => format(...args)).join('\n');
-    for (const secret of [CLIENT_SECRET, basicCredentials(CLIENT_ID, CLIENT_SECRET), ...servers.auth.everIssued]) expect(written).not.toContain(secret);
+    for (const secret of [CLIENT_SECRET, basicCredentials(CLIENT_ID, CLIENT_SECRET), ...servers.auth.everIssued])
+      expect(written).not.toContain(secret);
   });
 
   it('any other object with the four methods gets the fields object first, as pino and bunyan expect', async () => {
@@ -364,7 +406,11 @@ describe('option `logger`: the calling convention', () => {
       throw new Error('logger down');
     };
     const api = servers.newApi();
-    const handle = oauth2(api, { ...clientOptions(servers), logger: { debug: boom, info: boom, warn: boom, error: boom }, tokenRetry: FAST_RETRY });
+    const handle = oauth2(api, {
+      ...clientOptions(servers),
+      logger: { debug: boom, info: boom, warn: boom, error: boom },
+      tokenRetry: FAST_RETRY,
+    });
     const seen: string[] = [];
     handle.on('token:issued', (event) => void seen.push(event.event));
     handle.on('token:issued', () => {
@@ -391,7 +437,10 @@ describe('option `logger`: the calling convention', () => {
     const boom = () => {
       throw new Error('info broken');
     };
-    oauth2(api, { ...clientOptions(servers), logger: { debug: () => {}, info: boom, warn: (...args: unknown[]) => void warnings.push(args), error: () => {} } });
+    oauth2(api, {
+      ...clientOptions(servers),
+      logger: { debug: () => {}, info: boom, warn: (...args: unknown[]) => void warnings.push(args), error: () => {} },
+    });
 
     await expect(api.get('/r')).resolves.toMatchObject({ status: 200 });
 

@@ -21,7 +21,9 @@ describe('loop safety', () => {
     const api = servers.newApi();
     oauth2(api, { ...clientOptions(servers), retries: 1 });
     const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => api.get('/r')));
-    expect(outcomes.every((o) => o.status === 'rejected' && (o.reason as { response?: { status: number } }).response?.status === 401)).toBe(true);
+    expect(outcomes.every((o) => o.status === 'rejected' && (o.reason as { response?: { status: number } }).response?.status === 401)).toBe(
+      true,
+    );
     expect(servers.api.requests).toHaveLength(40);
     // One cold fetch, then refreshes shared by the 401s that arrive together.
     expect(servers.auth.requests.length).toBeLessThanOrEqual(21);
@@ -38,7 +40,9 @@ describe('loop safety', () => {
   it('a token endpoint issuing tokens the resource always rejects: bounded, then the 401', async () => {
     let n = 0;
     servers.auth.override = (_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ access_token: `unknown-${++n}`, token_type: 'Bearer', expires_in: 3600 }));
+      res
+        .writeHead(200, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ access_token: `unknown-${++n}`, token_type: 'Bearer', expires_in: 3600 }));
       return true;
     };
     const api = servers.newApi();

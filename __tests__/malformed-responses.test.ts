@@ -26,8 +26,18 @@ describe('malformed token responses', () => {
     ['an object access_token', '{"access_token":{"v":1},"token_type":"Bearer"}', 'application/json', /not a string/],
     ['token_type "MAC"', '{"access_token":"abc","token_type":"MAC"}', 'application/json', /token_type must be "Bearer"/],
     ['token_type "DPoP"', '{"access_token":"abc","token_type":"DPoP"}', 'application/json', /token_type must be "Bearer"/],
-    ['a CRLF in access_token', '{"access_token":"abc\\r\\nX-Injected: 1","token_type":"Bearer"}', 'application/json', /not allowed in an HTTP header/],
-    ['a NUL in access_token', '{"access_token":"abc\\u0000def","token_type":"Bearer"}', 'application/json', /not allowed in an HTTP header/],
+    [
+      'a CRLF in access_token',
+      '{"access_token":"abc\\r\\nX-Injected: 1","token_type":"Bearer"}',
+      'application/json',
+      /not allowed in an HTTP header/,
+    ],
+    [
+      'a NUL in access_token',
+      '{"access_token":"abc\\u0000def","token_type":"Bearer"}',
+      'application/json',
+      /not allowed in an HTTP header/,
+    ],
     ['a space in access_token', '{"access_token":"abc def","token_type":"Bearer"}', 'application/json', /not allowed in an HTTP header/],
     ['a tab in access_token', '{"access_token":"abc\\tdef","token_type":"Bearer"}', 'application/json', /not allowed in an HTTP header/],
     ['non-ASCII in access_token', '{"access_token":"abcé","token_type":"Bearer"}', 'application/json', /not allowed in an HTTP header/],
@@ -50,7 +60,9 @@ describe('malformed token responses', () => {
         const token = `t${servers.auth.everIssued.length}x`;
         servers.auth.issued.add(token);
         servers.auth.everIssued.push(token);
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end(`{"access_token":"${token}","token_type":"Bearer","expires_in":${value}}`);
+        res
+          .writeHead(200, { 'Content-Type': 'application/json' })
+          .end(`{"access_token":"${token}","token_type":"Bearer","expires_in":${value}}`);
         return true;
       };
     }
@@ -95,19 +107,22 @@ describe('malformed token responses', () => {
       expect(servers.auth.requests).toHaveLength(2);
     });
 
-    it.each([['1e300'], ['1e400 (Infinity once parsed)', '1e400'], ['"1e6"', '"1e6"']])('an absurdly large %s is capped at one day', async (name, raw = name) => {
-      const clock = useFakeClock();
-      issueWithExpiresIn(raw);
-      const api = servers.newApi();
-      oauth2(api, clientOptions(servers));
-      await api.get('/a');
-      clock.advanceSeconds(86_400 - 120);
-      await api.get('/b');
-      expect(servers.auth.requests).toHaveLength(1);
-      clock.advanceSeconds(120);
-      await api.get('/c');
-      expect(servers.auth.requests).toHaveLength(2);
-    });
+    it.each([['1e300'], ['1e400 (Infinity once parsed)', '1e400'], ['"1e6"', '"1e6"']])(
+      'an absurdly large %s is capped at one day',
+      async (name, raw = name) => {
+        const clock = useFakeClock();
+        issueWithExpiresIn(raw);
+        const api = servers.newApi();
+        oauth2(api, clientOptions(servers));
+        await api.get('/a');
+        clock.advanceSeconds(86_400 - 120);
+        await api.get('/b');
+        expect(servers.auth.requests).toHaveLength(1);
+        clock.advanceSeconds(120);
+        await api.get('/c');
+        expect(servers.auth.requests).toHaveLength(2);
+      },
+    );
 
     it('defaultLifetime applies when expires_in is unusable', async () => {
       const clock = useFakeClock();

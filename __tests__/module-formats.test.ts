@@ -19,7 +19,20 @@ import path from 'node:path';
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
 
-const expectedExports = ['ClientAssertionError', 'ErrorCode', 'GrantAssertionError', 'InvalidOptionsError', 'InvalidTokenResponseError', 'OAuth2Error', 'TokenEndpointError', 'TokenRequestError', 'TokenTimeoutError', 'clientAssertionFromFile', 'oauth2', 'redisStore'];
+const expectedExports = [
+  'ClientAssertionError',
+  'ErrorCode',
+  'GrantAssertionError',
+  'InvalidOptionsError',
+  'InvalidTokenResponseError',
+  'OAuth2Error',
+  'TokenEndpointError',
+  'TokenRequestError',
+  'TokenTimeoutError',
+  'clientAssertionFromFile',
+  'oauth2',
+  'redisStore',
+];
 const errorClasses = expectedExports.filter((name) => name.endsWith('Error'));
 
 function runNode(args: string[]): string {
@@ -127,7 +140,9 @@ describe('the package is a true dual package (CommonJS and ESM builds)', () => {
     // The one module it requires: the optional peer @opentelemetry/api, synchronously from
     // its own URL, since an ES module has no synchronous import (lib/telemetry/opentelemetry.ts).
     // (esbuild's `__require` helper, which throws in an ES module, and a require made from import.meta.url)
-    const required = [...code.matchAll(/\b(?:__)?require\s*\(\s*["']([^"']+)["']|\(import\.meta\.url\)\s*\(\s*["']([^"']+)["']/g)].map((m) => m[1] ?? m[2]);
+    const required = [...code.matchAll(/\b(?:__)?require\s*\(\s*["']([^"']+)["']|\(import\.meta\.url\)\s*\(\s*["']([^"']+)["']/g)].map(
+      (m) => m[1] ?? m[2],
+    );
     expect(required.length).toBeGreaterThan(0);
     expect(new Set(required)).toEqual(new Set(['@opentelemetry/api']));
     expect(code).not.toMatch(/\bimport\s*\(\s*["']axios["']\s*\)/);
@@ -160,7 +175,10 @@ describe('the package is a true dual package (CommonJS and ESM builds)', () => {
   it('the source maps carry the TypeScript sources (they resolve without lib/)', () => {
     for (const file of ['index.js', 'index.mjs']) {
       expect(readFileSync(path.join(dist, file), 'utf8')).toContain(`//# sourceMappingURL=${file}.map`);
-      const map = JSON.parse(readFileSync(path.join(dist, `${file}.map`), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
+      const map = JSON.parse(readFileSync(path.join(dist, `${file}.map`), 'utf8')) as {
+        sources: string[];
+        sourcesContent?: (string | null)[];
+      };
       expect(map.sources).toContain('../lib/oauth2.ts');
       expect(map.sourcesContent).toHaveLength(map.sources.length);
       expect(map.sourcesContent!.every((content) => typeof content === 'string' && content.length > 0)).toBe(true);
@@ -274,13 +292,30 @@ describe('the optional peer dependency @opentelemetry/api, in both builds', () =
     ['require()', 'app.cjs', 'dist/index.js'],
     ['import', 'app.mjs', 'dist/index.mjs'],
   ] as const)('without it, the build that %s gets loads, authorizes a request and loads nothing of OpenTelemetry', (_how, file, built) => {
-    expect(runApp('without', file)).toEqual({ file: built, resolvable: false, loadedBeforeOauth2: 0, loaded: false, status: 200, spans: [] });
+    expect(runApp('without', file)).toEqual({
+      file: built,
+      resolvable: false,
+      loadedBeforeOauth2: 0,
+      loaded: false,
+      status: 200,
+      spans: [],
+    });
   });
 
   it.each([
     ['require()', 'app.cjs', 'dist/index.js'],
     ['import', 'app.mjs', 'dist/index.mjs'],
-  ] as const)('with it and an SDK, the build that %s gets records the token fetch, and loads the API only once oauth2() is called', (_how, file, built) => {
-    expect(runApp('with', file)).toEqual({ file: built, resolvable: true, loadedBeforeOauth2: 0, loaded: true, status: 200, spans: ['oauth2.token.fetch'] });
-  });
+  ] as const)(
+    'with it and an SDK, the build that %s gets records the token fetch, and loads the API only once oauth2() is called',
+    (_how, file, built) => {
+      expect(runApp('with', file)).toEqual({
+        file: built,
+        resolvable: true,
+        loadedBeforeOauth2: 0,
+        loaded: true,
+        status: 200,
+        spans: ['oauth2.token.fetch'],
+      });
+    },
+  );
 });

@@ -33,7 +33,10 @@ const clientMetadata = (clientId: string, extra: Record<string, unknown>) => ({
 
 const CLIENTS = [
   ...Object.entries(KEYS).map(([name, { publicKey }]) =>
-    clientMetadata(`pkjwt-${name}`, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: `${name}-1`, use: 'sig' }] } }),
+    clientMetadata(`pkjwt-${name}`, {
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: `${name}-1`, use: 'sig' }] },
+    }),
   ),
   clientMetadata('csjwt', { token_endpoint_auth_method: 'client_secret_jwt', client_secret: SHARED_SECRET }),
 ];
@@ -48,7 +51,10 @@ interface Provider {
 
 async function startProvider(): Promise<Provider> {
   const script = path.join(__dirname, 'support', 'oidc-provider-server.mjs');
-  const child = spawn(process.execPath, [script], { env: { ...process.env, OIDC_CLIENTS: JSON.stringify(CLIENTS), NODE_ENV: 'test' }, stdio: 'pipe' });
+  const child = spawn(process.execPath, [script], {
+    env: { ...process.env, OIDC_CLIENTS: JSON.stringify(CLIENTS), NODE_ENV: 'test' },
+    stdio: 'pipe',
+  });
   const stderr: string[] = [];
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
   const ready = await new Promise<{ issuer: string }>((resolve, reject) => {
@@ -61,7 +67,13 @@ async function startProvider(): Promise<Provider> {
   });
   // The token endpoint as the server itself publishes it (RFC 8414 / OpenID Connect Discovery).
   const { data } = await axios.get(`${ready.issuer}/.well-known/openid-configuration`);
-  return { issuer: data.issuer, tokenEndpoint: data.token_endpoint, authMethods: data.token_endpoint_auth_methods_supported, child, stderr };
+  return {
+    issuer: data.issuer,
+    tokenEndpoint: data.token_endpoint,
+    authMethods: data.token_endpoint_auth_methods_supported,
+    child,
+    stderr,
+  };
 }
 
 describe('interop with oidc-provider (an independent OpenID Certified authorization server)', () => {
@@ -98,25 +110,34 @@ describe('interop with oidc-provider (an independent OpenID Certified authorizat
       ['EC P-384', 'p384', undefined],
       ['EC P-521', 'p521', undefined],
       ['Ed25519', 'ed25519', undefined],
-    ] as const)('private_key_jwt with an %s key: the server issues tokens, one per fresh assertion', async (_name, key, signingAlgorithm) => {
-      const handle = handleFor({
-        clientId: `pkjwt-${key}`,
-        tokenEndpointAuthMethod: 'private_key_jwt',
-        privateKey: KEYS[key].privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-        keyId: `${key}-1`,
-        ...(signingAlgorithm ? { signingAlgorithm } : {}),
-        ...withIssuer(),
-      });
-      const first = await handle.getToken();
-      handle.invalidate();
-      // oidc-provider refuses a jti it has seen: a second token proves each request signs anew.
-      const second = await handle.getToken();
-      expect(first).toMatch(/^\S{20,}$/);
-      expect(second).not.toBe(first);
-    });
+    ] as const)(
+      'private_key_jwt with an %s key: the server issues tokens, one per fresh assertion',
+      async (_name, key, signingAlgorithm) => {
+        const handle = handleFor({
+          clientId: `pkjwt-${key}`,
+          tokenEndpointAuthMethod: 'private_key_jwt',
+          privateKey: KEYS[key].privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+          keyId: `${key}-1`,
+          ...(signingAlgorithm ? { signingAlgorithm } : {}),
+          ...withIssuer(),
+        });
+        const first = await handle.getToken();
+        handle.invalidate();
+        // oidc-provider refuses a jti it has seen: a second token proves each request signs anew.
+        const second = await handle.getToken();
+        expect(first).toMatch(/^\S{20,}$/);
+        expect(second).not.toBe(first);
+      },
+    );
 
     it.each(['HS256', 'HS384', 'HS512'] as const)('client_secret_jwt with %s', async (signingAlgorithm) => {
-      const handle = handleFor({ clientId: 'csjwt', tokenEndpointAuthMethod: 'client_secret_jwt', clientSecret: SHARED_SECRET, signingAlgorithm, ...withIssuer() });
+      const handle = handleFor({
+        clientId: 'csjwt',
+        tokenEndpointAuthMethod: 'client_secret_jwt',
+        clientSecret: SHARED_SECRET,
+        signingAlgorithm,
+        ...withIssuer(),
+      });
       await expect(handle.getToken()).resolves.toMatch(/^\S{20,}$/);
     });
   });
@@ -124,18 +145,30 @@ describe('interop with oidc-provider (an independent OpenID Certified authorizat
   it('a key the client did not register is refused with invalid_client, surfaced as TokenEndpointError', async () => {
     const wrong = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     const handle = handleFor({ clientId: 'pkjwt-rsa', tokenEndpointAuthMethod: 'private_key_jwt', privateKey: wrong, keyId: 'rsa-1' });
-    const error = await handle.getToken().then(() => undefined, (e: unknown) => e);
+    const error = await handle.getToken().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(TokenEndpointError);
     expect(error).toMatchObject({ code: 'ERR_OAUTH2_TOKEN_ENDPOINT', status: 401, error: 'invalid_client' });
   });
 
   it('a wrong client secret for client_secret_jwt is refused with invalid_client', async () => {
-    const handle = handleFor({ clientId: 'csjwt', tokenEndpointAuthMethod: 'client_secret_jwt', clientSecret: randomBytes(48).toString('base64url') });
+    const handle = handleFor({
+      clientId: 'csjwt',
+      tokenEndpointAuthMethod: 'client_secret_jwt',
+      clientSecret: randomBytes(48).toString('base64url'),
+    });
     await expect(handle.getToken()).rejects.toMatchObject({ name: 'TokenEndpointError', status: 401, error: 'invalid_client' });
   });
 
   it('an audience the server is not is refused with invalid_client', async () => {
-    const handle = handleFor({ clientId: 'pkjwt-p256', tokenEndpointAuthMethod: 'private_key_jwt', privateKey: p256.privateKey, assertionAudience: 'https://elsewhere.example.com/token' });
+    const handle = handleFor({
+      clientId: 'pkjwt-p256',
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      privateKey: p256.privateKey,
+      assertionAudience: 'https://elsewhere.example.com/token',
+    });
     await expect(handle.getToken()).rejects.toMatchObject({ name: 'TokenEndpointError', status: 401, error: 'invalid_client' });
   });
 

@@ -35,7 +35,12 @@ class AsyncLocalStorageContextManager implements ContextManager {
   active(): Context {
     return this.#storage.getStore() ?? ROOT_CONTEXT;
   }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    ctx: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
     return this.#storage.run(ctx, () => fn.apply(thisArg, args));
   }
   bind<T>(ctx: Context, target: T): T {
@@ -96,12 +101,18 @@ async function exportedMetrics(sdk: Sdk): Promise<Map<string, MetricData>> {
 
 /** A metric's data points as [attributes, value] pairs. */
 function points(metric: MetricData | undefined): Array<{ attributes: Record<string, unknown>; value: unknown }> {
-  return ((metric?.dataPoints ?? []) as Array<DataPoint<unknown>>).map((point) => ({ attributes: { ...point.attributes }, value: point.value }));
+  return ((metric?.dataPoints ?? []) as Array<DataPoint<unknown>>).map((point) => ({
+    attributes: { ...point.attributes },
+    value: point.value,
+  }));
 }
 
 /** The secrets and tokens that must never be in telemetry. */
 function needles(servers: Servers, secrets: readonly string[]): string[] {
-  const found = [...secrets.flatMap((secret) => [secret, formEncode(secret), basicCredentials(CLIENT_ID, secret)]), ...servers.auth.everIssued];
+  const found = [
+    ...secrets.flatMap((secret) => [secret, formEncode(secret), basicCredentials(CLIENT_ID, secret)]),
+    ...servers.auth.everIssued,
+  ];
   return [...new Set(found)];
 }
 
@@ -116,9 +127,16 @@ async function serializeEverything(sdk: Sdk): Promise<string> {
     scope: span.instrumentationScope,
   }));
   await sdk.reader.forceFlush();
-  const metricData = sdk.metricExporter.getMetrics().flatMap((resource) =>
-    resource.scopeMetrics.flatMap((scope) => scope.metrics.map((metric) => ({ descriptor: metric.descriptor, points: (metric.dataPoints as Array<DataPoint<unknown>>).map((point) => point.attributes) }))),
-  );
+  const metricData = sdk.metricExporter
+    .getMetrics()
+    .flatMap((resource) =>
+      resource.scopeMetrics.flatMap((scope) =>
+        scope.metrics.map((metric) => ({
+          descriptor: metric.descriptor,
+          points: (metric.dataPoints as Array<DataPoint<unknown>>).map((point) => point.attributes),
+        })),
+      ),
+    );
   return JSON.stringify({ spans, metricData });
 }
 
@@ -195,7 +213,9 @@ describe('OpenTelemetry: spans and metrics through @opentelemetry/api', () => {
       'oauth2.token.expires_in': 3600,
       'http.response.status_code': 200,
     });
-    expect(span.events.map((event) => [event.name, event.attributes])).toEqual([['oauth2.token.attempt', { 'oauth2.token.attempt_number': 1 }]]);
+    expect(span.events.map((event) => [event.name, event.attributes])).toEqual([
+      ['oauth2.token.attempt', { 'oauth2.token.attempt_number': 1 }],
+    ]);
     expect(span.status.code).toBe(SpanStatusCode.UNSET);
     expect(span.parentSpanContext).toBeUndefined();
 
@@ -203,7 +223,9 @@ describe('OpenTelemetry: spans and metrics through @opentelemetry/api', () => {
     const requests = recorded.get(METRICS.tokenRequests)!;
     expect(requests.descriptor).toMatchObject({ unit: '{request}' });
     expect(requests.dataPointType).toBe(DataPointType.SUM);
-    expect(points(requests)).toEqual([{ attributes: { ...clientMetricAttributes(), 'oauth2.token.result': 'success', 'http.response.status_code': 200 }, value: 1 }]);
+    expect(points(requests)).toEqual([
+      { attributes: { ...clientMetricAttributes(), 'oauth2.token.result': 'success', 'http.response.status_code': 200 }, value: 1 },
+    ]);
 
     const duration = recorded.get(METRICS.tokenFetchDuration)!;
     expect(duration.descriptor).toMatchObject({ unit: 's' });
@@ -299,9 +321,16 @@ describe('OpenTelemetry: spans and metrics through @opentelemetry/api', () => {
 
     const failure = { 'error.type': 'ERR_OAUTH2_TOKEN_ENDPOINT', 'http.response.status_code': 401, 'oauth2.error': 'invalid_client' };
     const recorded = await exportedMetrics(sdk!);
-    expect(points(recorded.get(METRICS.tokenRequests))).toEqual([{ attributes: { ...clientMetricAttributes(), 'oauth2.token.result': 'failure', ...failure }, value: 1 }]);
+    expect(points(recorded.get(METRICS.tokenRequests))).toEqual([
+      { attributes: { ...clientMetricAttributes(), 'oauth2.token.result': 'failure', ...failure }, value: 1 },
+    ]);
     const [duration] = recorded.get(METRICS.tokenFetchDuration)!.dataPoints as Array<DataPoint<Histogram>>;
-    expect(duration.attributes).toEqual({ ...clientMetricAttributes(), 'oauth2.token.result': 'failure', 'oauth2.token.renewal': false, ...failure });
+    expect(duration.attributes).toEqual({
+      ...clientMetricAttributes(),
+      'oauth2.token.result': 'failure',
+      'oauth2.token.renewal': false,
+      ...failure,
+    });
     const rejections = recorded.get(METRICS.cooldownRejections)!;
     expect(rejections.descriptor).toMatchObject({ unit: '{rejection}' });
     expect(points(rejections)).toEqual([{ attributes: { ...clientMetricAttributes(), ...failure }, value: 1 }]);
@@ -429,9 +458,14 @@ describe('OpenTelemetry: spans and metrics through @opentelemetry/api', () => {
 
   it('a server that echoes the secret into its error fields does not get it into telemetry', async () => {
     servers.auth.override = (_req, res) => {
-      res.writeHead(400, { 'Content-Type': 'application/json' }).end(
-        JSON.stringify({ error: CLIENT_SECRET, error_description: `bad client ${CLIENT_ID}:${CLIENT_SECRET} (${basicCredentials(CLIENT_ID, CLIENT_SECRET)})` }),
-      );
+      res
+        .writeHead(400, { 'Content-Type': 'application/json' })
+        .end(
+          JSON.stringify({
+            error: CLIENT_SECRET,
+            error_description: `bad client ${CLIENT_ID}:${CLIENT_SECRET} (${basicCredentials(CLIENT_ID, CLIENT_SECRET)})`,
+          }),
+        );
       return true;
     };
     const api = connect({ tokenRetry: FAST_RETRY });

@@ -6,7 +6,6 @@ import { rejectionOf } from './support/options';
 
 const valid: OAuth2Options = { tokenEndpoint: 'https://auth.example.com/token', clientId: 'id', clientSecret: 'secret' };
 
-
 describe('options are validated at construction', () => {
   it.each([
     ['tokenEndpoint', { ...valid, tokenEndpoint: undefined }, /required.*absolute http\(s\) URL/],
@@ -17,9 +16,17 @@ describe('options are validated at construction', () => {
     ['clientId', { ...valid, clientId: '' }, /required; expected a non-empty string/],
     ['clientSecret', { ...valid, clientSecret: undefined }, /required; expected a non-empty string/],
     ['clientSecret', { ...valid, clientSecret: 42 }, /required; expected a non-empty string/],
-    ['grantType', { ...valid, grantType: 'authorization_code' }, /one of 'client_credentials', 'password', 'urn:ietf:params:oauth:grant-type:jwt-bearer'; got "authorization_code"/],
+    [
+      'grantType',
+      { ...valid, grantType: 'authorization_code' },
+      /one of 'client_credentials', 'password', 'urn:ietf:params:oauth:grant-type:jwt-bearer'; got "authorization_code"/,
+    ],
     ['grantType', { ...valid, grantType: 7 }, /got a number/],
-    ['tokenEndpointAuthMethod', { ...valid, tokenEndpointAuthMethod: 'tls_client_auth' }, /one of 'client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'; got "tls_client_auth"/],
+    [
+      'tokenEndpointAuthMethod',
+      { ...valid, tokenEndpointAuthMethod: 'tls_client_auth' },
+      /one of 'client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'; got "tls_client_auth"/,
+    ],
     ['retries', { ...valid, retries: -1 }, /non-negative integer.*got -1/],
     ['retries', { ...valid, retries: 1.5 }, /non-negative integer.*got 1.5/],
     ['retries', { ...valid, retries: '2' }, /non-negative integer.*got "2"/],
@@ -84,4 +91,3 @@ describe('options are validated at construction', () => {
     expect(typeof handle.getToken).toBe('function');
   });
 });
-

@@ -48,7 +48,11 @@ describeOnce('a 10 s outage of the authorization server, 50 callers looping as f
    * (cold: no token yet), `comeBack` at 10 s; the loops run on until the first call
    * succeeds. `tokenRequests` counts the token requests of the outage (by `countRequests`).
    */
-  async function outage(goDown: () => Promise<void>, comeBack: () => Promise<void>, countRequests: (handle: OAuth2Handle) => () => number): Promise<Outcome> {
+  async function outage(
+    goDown: () => Promise<void>,
+    comeBack: () => Promise<void>,
+    countRequests: (handle: OAuth2Handle) => () => number,
+  ): Promise<Outcome> {
     const api = servers.newApi();
     const handle = oauth2(api, clientOptions(servers));
     const requestCount = countRequests(handle);

@@ -16,7 +16,14 @@ describe('a script and the background renewal its request starts', () => {
   async function runScript(requestsAtMs: number[]): Promise<{ doneAt: number; exitedAt: number }> {
     const script = path.join(__dirname, 'fixtures', 'last-request-in-renewal-window.ts');
     const child = spawn(process.execPath, ['--require', 'tsx/cjs', script], {
-      env: { ...process.env, AUTH_ENDPOINT: servers.auth.tokenEndpoint, API_URL: servers.api.url, CLIENT_ID, CLIENT_SECRET, REQUESTS_AT_MS: requestsAtMs.join(',') },
+      env: {
+        ...process.env,
+        AUTH_ENDPOINT: servers.auth.tokenEndpoint,
+        API_URL: servers.api.url,
+        CLIENT_ID,
+        CLIENT_SECRET,
+        REQUESTS_AT_MS: requestsAtMs.join(','),
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let output = '';

@@ -35,7 +35,9 @@ describe('property: arbitrary Unicode credentials authenticate (RFC 6749 §2.3.1
       fc.property(fc.string(), fc.constantFrom('\uD800', '\uDBFF', '\uDC00', '\uDFFF'), fc.string(), (prefix, lone, suffix) => {
         // fc.string() is ASCII, so the surrogate stays unpaired.
         const secret = `${prefix}${lone}${suffix}`;
-        expect(() => oauth2(axios.create(), { tokenEndpoint: 'https://a.example/t', clientId: 'id', clientSecret: secret })).toThrow(InvalidOptionsError);
+        expect(() => oauth2(axios.create(), { tokenEndpoint: 'https://a.example/t', clientId: 'id', clientSecret: secret })).toThrow(
+          InvalidOptionsError,
+        );
       }),
     );
   });

@@ -117,12 +117,15 @@ describe.each(REDIS_CLIENT_KINDS)('redisStore with %s', (kind: RedisClientKind) 
     await expect(store.get(tiny)).resolves.toBeUndefined();
   });
 
-  it.each([0, -5, Number.NaN, Number.POSITIVE_INFINITY, '100' as unknown as number, 2 ** 60])('rejects the TTL %p without writing anything', async (ttl) => {
-    const key = freshKey(kind);
-    await expect(store.set(key, 'v', ttl)).rejects.toThrow(/TTL must be a positive number of milliseconds/);
-    await expect(store.setIfAbsent(key, 'v', ttl)).rejects.toThrow(/TTL must be a positive number of milliseconds/);
-    expect(await redis.command('EXISTS', key)).toBe(0);
-  });
+  it.each([0, -5, Number.NaN, Number.POSITIVE_INFINITY, '100' as unknown as number, 2 ** 60])(
+    'rejects the TTL %p without writing anything',
+    async (ttl) => {
+      const key = freshKey(kind);
+      await expect(store.set(key, 'v', ttl)).rejects.toThrow(/TTL must be a positive number of milliseconds/);
+      await expect(store.setIfAbsent(key, 'v', ttl)).rejects.toThrow(/TTL must be a positive number of milliseconds/);
+      expect(await redis.command('EXISTS', key)).toBe(0);
+    },
+  );
 
   it('deleteIfEquals deletes only on an exact match', async () => {
     const key = freshKey(kind);
@@ -189,29 +192,32 @@ describe.each(REDIS_CLIENT_KINDS)('redisStore with %s', (kind: RedisClientKind) 
     await expect(store.deleteIfEquals(key, 'value')).rejects.toThrow(/^EVAL failed: .*WRONGTYPE/);
   });
 
-  it.each(['stop', 'kill'] as const)('while Redis is down (%s), every operation rejects within a second, and works again once it is back', async (how) => {
-    const key = freshKey(kind);
-    await store.set(key, 'before', 60_000);
-    await server[how]();
-    for (const [name, operation] of everyOperation(store, kind)) {
-      const { ms, error } = await rejection(operation());
-      expect({ name, ms: ms < 1000 }).toEqual({ name, ms: true });
-      expect(error.name).toBe('RedisStoreError');
-    }
-    // And again a while later, while the client keeps reconnecting.
-    await sleep(200);
-    for (const [, operation] of everyOperation(store, kind)) expect((await rejection(operation())).ms).toBeLessThan(1000);
-    expect(redis.errors.length).toBeGreaterThan(0);
+  it.each(['stop', 'kill'] as const)(
+    'while Redis is down (%s), every operation rejects within a second, and works again once it is back',
+    async (how) => {
+      const key = freshKey(kind);
+      await store.set(key, 'before', 60_000);
+      await server[how]();
+      for (const [name, operation] of everyOperation(store, kind)) {
+        const { ms, error } = await rejection(operation());
+        expect({ name, ms: ms < 1000 }).toEqual({ name, ms: true });
+        expect(error.name).toBe('RedisStoreError');
+      }
+      // And again a while later, while the client keeps reconnecting.
+      await sleep(200);
+      for (const [, operation] of everyOperation(store, kind)) expect((await rejection(operation())).ms).toBeLessThan(1000);
+      expect(redis.errors.length).toBeGreaterThan(0);
 
-    await server.restart();
-    await redis.waitUntilReady();
-    // Nothing was saved: the restarted Redis is empty.
-    await expect(store.get(key)).resolves.toBeUndefined();
-    await store.set(key, 'after', 60_000);
-    await expect(store.get(key)).resolves.toBe('after');
-    await expect(store.setIfAbsent(freshKey(kind), 'lease', 1000)).resolves.toBe(true);
-    await expect(store.deleteIfEquals(key, 'after')).resolves.toBe(true);
-  });
+      await server.restart();
+      await redis.waitUntilReady();
+      // Nothing was saved: the restarted Redis is empty.
+      await expect(store.get(key)).resolves.toBeUndefined();
+      await store.set(key, 'after', 60_000);
+      await expect(store.get(key)).resolves.toBe('after');
+      await expect(store.setIfAbsent(freshKey(kind), 'lease', 1000)).resolves.toBe(true);
+      await expect(store.deleteIfEquals(key, 'after')).resolves.toBe(true);
+    },
+  );
 
   it('while Redis is frozen (no answer on an open connection), operations reject after operationTimeoutMs', async () => {
     const timed = redisStore(redis.client as RedisClientLike, { operationTimeoutMs: 200 });
@@ -304,7 +310,8 @@ describe.each(REDIS_CLIENT_KINDS)('redisStore with %s', (kind: RedisClientKind) 
 
 describe('redisStore with a client that misbehaves', () => {
   /** A node-redis-like client answering every command with `reply`. */
-  const answering = (reply: (args: string[]) => unknown) => ({ sendCommand: (args: string[]) => reply(args) }) as unknown as RedisClientLike;
+  const answering = (reply: (args: string[]) => unknown) =>
+    ({ sendCommand: (args: string[]) => reply(args) }) as unknown as RedisClientLike;
 
   it.each<[string, unknown]>([
     ['a number', 42],
@@ -313,7 +320,9 @@ describe('redisStore with a client that misbehaves', () => {
     ['a boolean', true],
     ['nothing', undefined],
   ])('rejects GET answered with %s', async (_, reply) => {
-    await expect(redisStore(answering(() => Promise.resolve(reply))).get('k')).rejects.toThrow(/^GET answered .*, expected a string or nil$/);
+    await expect(redisStore(answering(() => Promise.resolve(reply))).get('k')).rejects.toThrow(
+      /^GET answered .*, expected a string or nil$/,
+    );
   });
 
   it.each<[string, unknown]>([
@@ -328,7 +337,9 @@ describe('redisStore with a client that misbehaves', () => {
     ['another status', 'NOPE'],
     ['a number', 1],
   ])('rejects SET NX answered with %s', async (_, reply) => {
-    await expect(redisStore(answering(() => Promise.resolve(reply))).setIfAbsent('k', 'v', 100)).rejects.toThrow(/^SET NX answered .*, expected OK or nil$/);
+    await expect(redisStore(answering(() => Promise.resolve(reply))).setIfAbsent('k', 'v', 100)).rejects.toThrow(
+      /^SET NX answered .*, expected OK or nil$/,
+    );
   });
 
   it.each<[string, unknown]>([

@@ -74,7 +74,9 @@ describe('401 refresh and replay (`retries`)', () => {
   it('a 401 on a request with its own Authorization header is not ours to replay', async () => {
     const api = servers.newApi();
     oauth2(api, { ...clientOptions(servers), retries: 3 });
-    await expect(api.get('/x', { headers: { Authorization: 'Bearer not-from-plugin' } })).rejects.toMatchObject({ response: { status: 401 } });
+    await expect(api.get('/x', { headers: { Authorization: 'Bearer not-from-plugin' } })).rejects.toMatchObject({
+      response: { status: 401 },
+    });
     expect(servers.api.requests).toHaveLength(1);
     expect(servers.auth.requests).toHaveLength(0);
   });

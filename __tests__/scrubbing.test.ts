@@ -27,7 +27,10 @@ describe('server text is scrubbed of the client secret in every plausible encodi
     ['form-encoded, lower-case hex', lowerHex(form(SECRET))],
     ['JSON-escaped', json(SECRET)],
     ['JSON-escaped with \\u escapes', asciiJson(SECRET)],
-    ['JSON-escaped with upper-case \\u escapes', asciiJson(SECRET).replace(/\\u([0-9a-f]{4})/g, (_, hex: string) => `\\u${hex.toUpperCase()}`)],
+    [
+      'JSON-escaped with upper-case \\u escapes',
+      asciiJson(SECRET).replace(/\\u([0-9a-f]{4})/g, (_, hex: string) => `\\u${hex.toUpperCase()}`),
+    ],
     ['base64 without padding', b64(SECRET).replace(/=+$/, '')],
     ['base64 of id:secret without padding', b64(`${CLIENT_ID}:${SECRET}`).replace(/=+$/, '')],
     ['base64', b64(SECRET)],
@@ -40,13 +43,17 @@ describe('server text is scrubbed of the client secret in every plausible encodi
 
   it.each(echoes)('%s', async (_name, echoed) => {
     servers.auth.override = (_req, res) => {
-      const body = JSON.stringify({ error: 'invalid_client', error_description: `bad secret <${echoed}>`, error_uri: `https://auth.test/e?s=${echoed}` });
+      const body = JSON.stringify({
+        error: 'invalid_client',
+        error_description: `bad secret <${echoed}>`,
+        error_uri: `https://auth.test/e?s=${echoed}`,
+      });
       res.writeHead(401, { 'Content-Type': 'application/json' }).end(body);
       return true;
     };
     const api = servers.newApi();
     oauth2(api, { tokenEndpoint: servers.auth.tokenEndpoint, clientId: CLIENT_ID, clientSecret: SECRET });
-    const error = (await api.get("/x").catch((e: unknown) => e)) as Error;
+    const error = (await api.get('/x').catch((e: unknown) => e)) as Error;
     expect(error).toMatchObject({ code: 'ERR_OAUTH2_TOKEN_ENDPOINT', errorDescription: expect.stringContaining('bad secret <') });
     for (const text of [error.message, error.stack ?? '', inspect(error, { depth: Infinity }), JSON.stringify(error)]) {
       expect(text).not.toContain(echoed);

@@ -14,8 +14,6 @@ const LEAKY_TOKEN = 'leaky-access-token-5d2e';
 /** A secret with a tab in it, which the server text clean-up turns into a space. */
 const CONTROL_SECRET = 'ctrl\tsecret-walrus-31';
 
-
-
 /** Every way an error can be printed or shipped to a log. */
 function renderings(error: unknown): string[] {
   const views = [inspect(error, { depth: Infinity }), JSON.stringify(error) ?? ''];
@@ -48,7 +46,18 @@ describe('no credential leaks in any error', () => {
 
   /** The strings that must never appear: the secret in each encoding, the Basic credentials, every access token. */
   function forbidden(): string[] {
-    return [SECRET, 'zebra-9f1c', 'walrus-31', 'ctrl secret', 'ctrl\tsecret', formEncode(SECRET), encodeURIComponent(SECRET), basicCredentials(CLIENT_ID, SECRET), LEAKY_TOKEN, ...auth.everIssued];
+    return [
+      SECRET,
+      'zebra-9f1c',
+      'walrus-31',
+      'ctrl secret',
+      'ctrl\tsecret',
+      formEncode(SECRET),
+      encodeURIComponent(SECRET),
+      basicCredentials(CLIENT_ID, SECRET),
+      LEAKY_TOKEN,
+      ...auth.everIssued,
+    ];
   }
 
   function expectNoLeak(error: unknown) {
@@ -62,11 +71,21 @@ describe('no credential leaks in any error', () => {
 
   function client(options: Partial<OAuth2Options> = {}) {
     const instance = axios.create({ baseURL: api.url });
-    const handle = oauth2(instance, { tokenEndpoint: auth.tokenEndpoint, clientId: CLIENT_ID, clientSecret: SECRET, origins: '*', ...options });
+    const handle = oauth2(instance, {
+      tokenEndpoint: auth.tokenEndpoint,
+      clientId: CLIENT_ID,
+      clientSecret: SECRET,
+      origins: '*',
+      ...options,
+    });
     return { instance, handle };
   }
 
-  const failureOf = (promise: Promise<unknown>) => promise.then(() => Promise.reject(new Error('expected a failure')), (e: unknown) => e);
+  const failureOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => Promise.reject(new Error('expected a failure')),
+      (e: unknown) => e,
+    );
 
   const answer = (status: number, body: string) => {
     auth.override = (_req, res) => {
@@ -77,14 +96,20 @@ describe('no credential leaks in any error', () => {
 
   type Scenario = [string, string, () => Promise<unknown>];
   const scenarios: Scenario[] = [
-    ['token endpoint 401 invalid_client', 'ERR_OAUTH2_TOKEN_ENDPOINT', async () => failureOf(client({ clientId: 'unknown-client' }).instance.get('/r'))],
+    [
+      'token endpoint 401 invalid_client',
+      'ERR_OAUTH2_TOKEN_ENDPOINT',
+      async () => failureOf(client({ clientId: 'unknown-client' }).instance.get('/r')),
+    ],
     [
       'token endpoint echoing the request in error_description',
       'ERR_OAUTH2_TOKEN_ENDPOINT',
       async () => {
         auth.override = (req, res, received) => {
           const echo = `${req.headers.authorization} ${received.body} ${SECRET}`;
-          res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'invalid_request', error_description: echo, error_uri: echo }));
+          res
+            .writeHead(400, { 'Content-Type': 'application/json' })
+            .end(JSON.stringify({ error: 'invalid_request', error_description: echo, error_uri: echo }));
           return true;
         };
         return failureOf(client().instance.get('/r'));
@@ -95,15 +120,32 @@ describe('no credential leaks in any error', () => {
       'ERR_OAUTH2_TOKEN_ENDPOINT',
       async () => {
         auth.override = (_req, res, received) => {
-          res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'invalid_request', error_description: received.body }));
+          res
+            .writeHead(400, { 'Content-Type': 'application/json' })
+            .end(JSON.stringify({ error: 'invalid_request', error_description: received.body }));
           return true;
         };
         return failureOf(client({ tokenEndpointAuthMethod: 'client_secret_post' }).instance.get('/r'));
       },
     ],
-    ['token endpoint 500 with HTML', 'ERR_OAUTH2_TOKEN_ENDPOINT', async () => (answer(500, '<h1>oops</h1>'), failureOf(client().instance.get('/r')))],
-    ['200 with a non-Bearer token', 'ERR_OAUTH2_INVALID_TOKEN_RESPONSE', async () => (answer(200, JSON.stringify({ access_token: LEAKY_TOKEN, token_type: 'mac' })), failureOf(client().instance.get('/r')))],
-    ['200 with a token holding CRLF', 'ERR_OAUTH2_INVALID_TOKEN_RESPONSE', async () => (answer(200, JSON.stringify({ access_token: `${LEAKY_TOKEN}\r\nX: y`, token_type: 'Bearer' })), failureOf(client().instance.get('/r')))],
+    [
+      'token endpoint 500 with HTML',
+      'ERR_OAUTH2_TOKEN_ENDPOINT',
+      async () => (answer(500, '<h1>oops</h1>'), failureOf(client().instance.get('/r'))),
+    ],
+    [
+      '200 with a non-Bearer token',
+      'ERR_OAUTH2_INVALID_TOKEN_RESPONSE',
+      async () => (answer(200, JSON.stringify({ access_token: LEAKY_TOKEN, token_type: 'mac' })), failureOf(client().instance.get('/r'))),
+    ],
+    [
+      '200 with a token holding CRLF',
+      'ERR_OAUTH2_INVALID_TOKEN_RESPONSE',
+      async () => (
+        answer(200, JSON.stringify({ access_token: `${LEAKY_TOKEN}\r\nX: y`, token_type: 'Bearer' })),
+        failureOf(client().instance.get('/r'))
+      ),
+    ],
     [
       'token endpoint resetting mid-response',
       'ERR_OAUTH2_TOKEN_REQUEST_FAILED',
@@ -117,7 +159,11 @@ describe('no credential leaks in any error', () => {
         return failureOf(client().instance.get('/r'));
       },
     ],
-    ['token endpoint timing out', 'ERR_OAUTH2_TOKEN_TIMEOUT', async () => ((auth.delayMs = 1_000), failureOf(client({ backend: { timeout: 100 } }).instance.get('/r')))],
+    [
+      'token endpoint timing out',
+      'ERR_OAUTH2_TOKEN_TIMEOUT',
+      async () => ((auth.delayMs = 1_000), failureOf(client({ backend: { timeout: 100 } }).instance.get('/r'))),
+    ],
     [
       'token endpoint refusing connections',
       'ERR_OAUTH2_TOKEN_REQUEST_FAILED',
@@ -192,7 +238,9 @@ describe('no credential leaks in any error', () => {
         auth.override = (_req, res) => {
           // Once whole, once across the 1,000-character cut.
           const description = `${'x'.repeat(500)}${CONTROL_SECRET}${'x'.repeat(480)}${CONTROL_SECRET}`;
-          res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'invalid_request', error_description: description }));
+          res
+            .writeHead(400, { 'Content-Type': 'application/json' })
+            .end(JSON.stringify({ error: 'invalid_request', error_description: description }));
           return true;
         };
         auth.registerClient(CLIENT_ID, CONTROL_SECRET);

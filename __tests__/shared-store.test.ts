@@ -113,11 +113,21 @@ describe('sharing tokens through a store', () => {
   });
 
   it('without a client secret, the store needs an encryptionKey; a wrong key is refused', () => {
-    const jwtOptions = { tokenEndpoint: servers.auth.tokenEndpoint, grantType: 'urn:ietf:params:oauth:grant-type:jwt-bearer' as const, assertion: 'a.b.c' };
+    const jwtOptions = {
+      tokenEndpoint: servers.auth.tokenEndpoint,
+      grantType: 'urn:ietf:params:oauth:grant-type:jwt-bearer' as const,
+      assertion: 'a.b.c',
+    };
     expect(() => oauth2(servers.newApi(), { ...jwtOptions, store: memoryStore() })).toThrow(/needs settings.encryptionKey/);
-    expect(() => oauth2(servers.newApi(), { ...jwtOptions, store: memoryStore({ encryptionKey: randomBytes(16) }) })).toThrow(InvalidOptionsError);
+    expect(() => oauth2(servers.newApi(), { ...jwtOptions, store: memoryStore({ encryptionKey: randomBytes(16) }) })).toThrow(
+      InvalidOptionsError,
+    );
     expect(() => oauth2(servers.newApi(), { ...jwtOptions, store: memoryStore({ encryptionKey: randomBytes(32) }) })).not.toThrow();
-    expect(() => oauth2(servers.newApi(), { ...jwtOptions, store: memoryStore({ encryptionKey: randomBytes(32).toString('base64') }) })).not.toThrow();
-    expect(() => oauth2(servers.newApi(), { ...clientOptions(servers), store: {} as never })).toThrow(/missing get, set, setIfAbsent, deleteIfEquals/);
+    expect(() =>
+      oauth2(servers.newApi(), { ...jwtOptions, store: memoryStore({ encryptionKey: randomBytes(32).toString('base64') }) }),
+    ).not.toThrow();
+    expect(() => oauth2(servers.newApi(), { ...clientOptions(servers), store: {} as never })).toThrow(
+      /missing get, set, setIfAbsent, deleteIfEquals/,
+    );
   });
 });

@@ -1,9 +1,4 @@
-import {
-  InvalidTokenResponseError,
-  OAuth2Error,
-  TokenEndpointError,
-  oauth2,
-} from '../lib';
+import { InvalidTokenResponseError, OAuth2Error, TokenEndpointError, oauth2 } from '../lib';
 import { clientOptions, useServers } from './support/servers';
 
 describe('errors from the token endpoint', () => {
@@ -29,7 +24,14 @@ describe('errors from the token endpoint', () => {
   }
 
   it('an RFC 6749 §5.2 error carries status, error, error_description and error_uri', async () => {
-    answerWith(400, JSON.stringify({ error: 'invalid_scope', error_description: 'scope "admin" is not allowed', error_uri: 'https://auth.example.com/errors/scope' }));
+    answerWith(
+      400,
+      JSON.stringify({
+        error: 'invalid_scope',
+        error_description: 'scope "admin" is not allowed',
+        error_uri: 'https://auth.example.com/errors/scope',
+      }),
+    );
     const error = await failureOf();
     expect(error).toBeInstanceOf(TokenEndpointError);
     expect(error).toBeInstanceOf(OAuth2Error);

@@ -133,9 +133,12 @@ describe('Retry-After (RFC 9110 §10.2.3)', () => {
     expect(retryAfterMs(value, now)).toBe(expected);
   });
 
-  it.each([['1.5'], ['-5'], ['+5'], ['soon 2030'], ['3000.5'], ['1e3'], ['120, 60'], [''], ['2025-01-01T00:00:05Z']])('%j is neither delay-seconds nor an HTTP-date: ignored', (value) => {
-    expect(retryAfterMs(value, now)).toBeUndefined();
-  });
+  it.each([['1.5'], ['-5'], ['+5'], ['soon 2030'], ['3000.5'], ['1e3'], ['120, 60'], [''], ['2025-01-01T00:00:05Z']])(
+    '%j is neither delay-seconds nor an HTTP-date: ignored',
+    (value) => {
+      expect(retryAfterMs(value, now)).toBeUndefined();
+    },
+  );
 });
 
 describe('what a retry could change', () => {
@@ -145,12 +148,20 @@ describe('what a retry could change', () => {
     expect(isTransient(networkError(code))).toBe(true);
   });
 
-  it.each(['EPROTO', 'ERR_SSL_WRONG_VERSION_NUMBER', 'CERT_REVOKED', 'CERT_UNTRUSTED', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_SIGNATURE_FAILURE', 'INVALID_CA', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID'])(
-    'a TLS failure %s is not',
-    (code) => {
-      expect(isTransient(networkError(code))).toBe(false);
-    },
-  );
+  it.each([
+    'EPROTO',
+    'ERR_SSL_WRONG_VERSION_NUMBER',
+    'CERT_REVOKED',
+    'CERT_UNTRUSTED',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'CERT_SIGNATURE_FAILURE',
+    'INVALID_CA',
+    'CERT_HAS_EXPIRED',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+  ])('a TLS failure %s is not', (code) => {
+    expect(isTransient(networkError(code))).toBe(false);
+  });
 
   it.each([
     [500, undefined, true],

@@ -22,7 +22,10 @@ describe('token endpoint retries (tokenRetry)', () => {
   }
 
   /** Every event of `name` the handle reports, in order. */
-  function record<Name extends 'token:attempt' | 'token:attempt-failed' | 'token:issued' | 'token:failed'>(handle: ReturnType<typeof connect>['handle'], name: Name) {
+  function record<Name extends 'token:attempt' | 'token:attempt-failed' | 'token:issued' | 'token:failed'>(
+    handle: ReturnType<typeof connect>['handle'],
+    name: Name,
+  ) {
     const seen: Array<OAuth2Event<Name>> = [];
     handle.on(name, (event) => seen.push(event));
     return seen;
@@ -42,23 +45,26 @@ describe('token endpoint retries (tokenRetry)', () => {
       expect(servers.api.requests[0].headers.authorization).toBe(`Bearer ${servers.auth.everIssued[0]}`);
     });
 
-    it.each([502, 503, 500, 504])('a %i without Retry-After once: the first call succeeds; the retry follows a backoff of at most maxDelayMs', async (status) => {
-      const script = scriptTokenEndpoint(servers.auth, [answer(status, { error: 'temporarily_unavailable' })]);
-      const { api, handle } = connect();
-      const failed = record(handle, 'token:attempt-failed');
-      const issued = record(handle, 'token:issued');
-      await expect(api.get('/r')).resolves.toMatchObject({ status: 200 });
-      expect(script.arrivals).toHaveLength(2);
-      expect(failed).toHaveLength(1);
-      const { retryInMs } = failed[0];
-      // First retry: full jitter under min(maxDelayMs 2000, baseDelayMs 200 × 2^0).
-      expect(retryInMs).toBeGreaterThanOrEqual(0);
-      expect(retryInMs).toBeLessThan(200);
-      const [gap] = script.gaps();
-      expect(gap).toBeGreaterThanOrEqual(retryInMs!);
-      expect(gap).toBeLessThanOrEqual(2_000);
-      expect(issued).toEqual([expect.objectContaining({ attempts: 2 })]);
-    });
+    it.each([502, 503, 500, 504])(
+      'a %i without Retry-After once: the first call succeeds; the retry follows a backoff of at most maxDelayMs',
+      async (status) => {
+        const script = scriptTokenEndpoint(servers.auth, [answer(status, { error: 'temporarily_unavailable' })]);
+        const { api, handle } = connect();
+        const failed = record(handle, 'token:attempt-failed');
+        const issued = record(handle, 'token:issued');
+        await expect(api.get('/r')).resolves.toMatchObject({ status: 200 });
+        expect(script.arrivals).toHaveLength(2);
+        expect(failed).toHaveLength(1);
+        const { retryInMs } = failed[0];
+        // First retry: full jitter under min(maxDelayMs 2000, baseDelayMs 200 × 2^0).
+        expect(retryInMs).toBeGreaterThanOrEqual(0);
+        expect(retryInMs).toBeLessThan(200);
+        const [gap] = script.gaps();
+        expect(gap).toBeGreaterThanOrEqual(retryInMs!);
+        expect(gap).toBeLessThanOrEqual(2_000);
+        expect(issued).toEqual([expect.objectContaining({ attempts: 2 })]);
+      },
+    );
 
     it('a 429 with Retry-After: 2 (seconds): the second token request comes at least 2000 ms after the first', async () => {
       const script = scriptTokenEndpoint(servers.auth, [answer(429, { error: 'slow_down' }, { 'Retry-After': '2' })]);
@@ -144,7 +150,9 @@ describe('token endpoint retries (tokenRetry)', () => {
       expect(error).toMatchObject({ status: 503 });
       expect(script.arrivals).toHaveLength(4);
       expect(failed.map((event) => event.attempt)).toEqual([1, 2, 3, 4]);
-      expect(failed.slice(0, 3).every((event) => typeof event.retryInMs === 'number' && event.retryInMs >= 0 && event.retryInMs < 10)).toBe(true);
+      expect(failed.slice(0, 3).every((event) => typeof event.retryInMs === 'number' && event.retryInMs >= 0 && event.retryInMs < 10)).toBe(
+        true,
+      );
       expect(failed[3]).not.toHaveProperty('retryInMs');
       expect(finalFailure).toEqual([expect.objectContaining({ attempts: 4, status: 503 })]);
       for (const gap of script.gaps()) expect(gap).toBeLessThan(200);
@@ -239,7 +247,12 @@ describe('token endpoint retries (tokenRetry)', () => {
     it('every attempt is a new token request: client_secret_jwt signs a fresh assertion (new jti) each time, and the server accepts the last', async () => {
       const script = scriptTokenEndpoint(servers.auth, [answer(503), resetConnection]);
       const instance = axios.create({ baseURL: servers.api.url });
-      oauth2(instance, { tokenEndpoint: servers.auth.tokenEndpoint, clientId: CLIENT_ID, clientSecret: clientOptions(servers).clientSecret, tokenEndpointAuthMethod: 'client_secret_jwt' });
+      oauth2(instance, {
+        tokenEndpoint: servers.auth.tokenEndpoint,
+        clientId: CLIENT_ID,
+        clientSecret: clientOptions(servers).clientSecret,
+        tokenEndpointAuthMethod: 'client_secret_jwt',
+      });
       await expect(instance.get('/r')).resolves.toMatchObject({ status: 200 });
       expect(script.arrivals).toHaveLength(3);
       const jtis = servers.auth.requests.map((request) => decodeJwt(request.params.get('client_assertion') ?? '').jti);
@@ -277,7 +290,16 @@ describe('token endpoint retries (tokenRetry)', () => {
       [fetchId, 3, false],
     ]);
     expect(failed).toEqual([
-      expect.objectContaining({ fetchId, attempt: 1, status: 503, errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT', retryInMs: expect.any(Number), renewal: false, tokenEndpoint: servers.auth.tokenEndpoint, clientId: CLIENT_ID }),
+      expect.objectContaining({
+        fetchId,
+        attempt: 1,
+        status: 503,
+        errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT',
+        retryInMs: expect.any(Number),
+        renewal: false,
+        tokenEndpoint: servers.auth.tokenEndpoint,
+        clientId: CLIENT_ID,
+      }),
       expect.objectContaining({ fetchId, attempt: 2, status: 502, retryInMs: expect.any(Number) }),
     ]);
     expect(failed[0].retryInMs).toBeLessThan(20);
@@ -292,7 +314,9 @@ describe('token endpoint retries (tokenRetry)', () => {
     const issued = record(handle, 'token:issued');
     const token = await handle.getToken();
     expect(servers.auth.everIssued).toEqual([token]);
-    expect(failed).toEqual([expect.objectContaining({ attempt: 1, retryInMs: expect.any(Number), errorCode: 'ERR_OAUTH2_TOKEN_REQUEST_FAILED' })]);
+    expect(failed).toEqual([
+      expect.objectContaining({ attempt: 1, retryInMs: expect.any(Number), errorCode: 'ERR_OAUTH2_TOKEN_REQUEST_FAILED' }),
+    ]);
     expect(issued).toEqual([expect.objectContaining({ attempts: 2 })]);
   });
 

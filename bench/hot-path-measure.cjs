@@ -231,7 +231,8 @@ async function runChild({ axios, oauth2, moduleSystem, loaded }) {
   const job = JSON.parse(process.env.HOT_PATH_JOB || '');
   const { sends, tokenRequests } = await createClients(axios, oauth2);
   const measured = job.mode === 'allocation' ? await measureAllocation(sends, job) : await measureTiming(sends, job);
-  if (tokenRequests() !== 1) throw new Error(`expected 1 token request, got ${tokenRequests()}: the measured loop was not the cached-token path`);
+  if (tokenRequests() !== 1)
+    throw new Error(`expected 1 token request, got ${tokenRequests()}: the measured loop was not the cached-token path`);
   const result = { moduleSystem, mode: job.mode, loaded, axiosVersion: axios.VERSION, node: process.version, ...measured };
   // Started by hot-path-modules.ts: report over IPC. Run by hand (HOT_PATH_JOB=... node
   // --expose-gc bench/hot-path-require.cjs): print the raw figures instead.

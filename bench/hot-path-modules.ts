@@ -81,7 +81,9 @@ export async function measureHotPathModules(settings: Settings): Promise<HotPath
   const allocation = {} as HotPathResults['allocation'];
   // One child at a time: on two cores a second one would run on the first one's clock.
   for (const system of MODULE_SYSTEMS) {
-    progress(`hot path (dist/, ${system}): ${settings.hotPathRounds} rounds of ${settings.hotPathRequests.toLocaleString('en-US')} requests per client`);
+    progress(
+      `hot path (dist/, ${system}): ${settings.hotPathRounds} rounds of ${settings.hotPathRequests.toLocaleString('en-US')} requests per client`,
+    );
     timing[system] = await runChild(system, timingJob, []);
   }
   for (const system of MODULE_SYSTEMS) {

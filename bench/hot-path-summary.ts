@@ -66,7 +66,9 @@ export function summarizeHotPath(results: HotPathResults, system: ModuleSystem):
     overhead: spread(paired(timing.figures, difference)),
     cpuOverhead: spread(timing.cpuFigures ? paired(timing.cpuFigures, difference) : []),
     controlOverhead: spread(timing.figures.control.map((control, round) => control - timing.figures.baseline[round])),
-    cpuControlOverhead: spread(timing.cpuFigures ? timing.cpuFigures.control.map((control, round) => control - timing.cpuFigures!.baseline[round]) : []),
+    cpuControlOverhead: spread(
+      timing.cpuFigures ? timing.cpuFigures.control.map((control, round) => control - timing.cpuFigures!.baseline[round]) : [],
+    ),
     ratio: median(paired(timing.figures, (plugin, baseline) => plugin / baseline)),
     ...('error' in allocation
       ? { bytesError: allocation.error }
@@ -135,7 +137,7 @@ export function hotPathSection(results: HotPathResults): string {
       'is the noise; all through an adapter that answers at once, one request at a time. ' +
       `Medians of ${results.rounds} interleaved rounds of ${int(results.requests)} requests per client, after a warm-up; ` +
       'within a round the clients take turns every 1,000 requests; overhead and ratio are taken per round against the baseline ' +
-      'of the same round, with the interquartile range of the rounds in brackets. Wall is elapsed time, CPU the child\'s CPU time ' +
+      "of the same round, with the interquartile range of the rounds in brackets. Wall is elapsed time, CPU the child's CPU time " +
       '(GC threads included), which time spent preempted by other processes does not inflate. ' +
       `Bytes: young-generation growth over ${int(results.allocationRequests)} requests with no GC in between (128 MB semi-space, checked), ` +
       `median of ${results.allocationSamples} samples per client.`,

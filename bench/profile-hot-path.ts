@@ -73,7 +73,9 @@ function frameName({ functionName, url, lineNumber, columnNumber }: CallFrame): 
       mapped = true;
     }
   }
-  const shortFile = file.includes('/node_modules/') ? file.slice(file.lastIndexOf('/node_modules/') + 14) : path.relative(process.cwd(), file) || file;
+  const shortFile = file.includes('/node_modules/')
+    ? file.slice(file.lastIndexOf('/node_modules/') + 14)
+    : path.relative(process.cwd(), file) || file;
   const name = functionName || (mapped ? `\`${sourceLine(file, line)}\`` : '(anonymous)');
   return `${name} ${shortFile}:${line}`;
 }
@@ -169,7 +171,9 @@ async function cpuProfile(session: inspector.Session, send: Send): Promise<void>
     }
   });
   const nsPerRequest = (micros: number): string => `${((micros * 1000) / REQUESTS).toFixed(0)} ns/req`;
-  console.log(`\nCPU profile of ${REQUESTS.toLocaleString('en-US')} plugin requests: ${nsPerRequest(total)} in all (profiler overhead included)`);
+  console.log(
+    `\nCPU profile of ${REQUESTS.toLocaleString('en-US')} plugin requests: ${nsPerRequest(total)} in all (profiler overhead included)`,
+  );
   printTop('lib/ functions, inclusive (own code + what they call in axios / V8):', inclusiveLib, nsPerRequest, 20);
   printTop('hottest functions overall, self time:', self, nsPerRequest, 25);
 }

@@ -152,7 +152,14 @@ function longRunBound(longRun: LongRunResults): number {
 function tokenTable(bursts: Results['bursts'], longRun: LongRunResults | undefined, burstSize: number): string {
   const header = ['Client'];
   if (bursts) {
-    header.push(`cold ${int(burstSize)}: token requests`, '401s', 'failed', `401 burst ${int(burstSize)}: token requests`, '401s', 'failed');
+    header.push(
+      `cold ${int(burstSize)}: token requests`,
+      '401s',
+      'failed',
+      `401 burst ${int(burstSize)}: token requests`,
+      '401s',
+      'failed',
+    );
   }
   if (longRun) {
     const run = `${longRun.durationSeconds} s, ${longRun.tokenSeconds} s tokens`;
@@ -179,11 +186,21 @@ function tokenTable(bursts: Results['bursts'], longRun: LongRunResults | undefin
     }
     const run = longRun?.byContender[name];
     if (run) {
-      row.push(String(run.tokenRequests), String(run.waitedAfterFirst), fixed(run.maxLatencyAfterFirstMs, 1), int(run.requests), failures(run));
+      row.push(
+        String(run.tokenRequests),
+        String(run.waitedAfterFirst),
+        fixed(run.maxLatencyAfterFirstMs, 1),
+        int(run.requests),
+        failures(run),
+      );
     }
     return row;
   });
-  return table(header, rows, header.map((_, index) => (index === 0 ? 'l' : 'r')));
+  return table(
+    header,
+    rows,
+    header.map((_, index) => (index === 0 ? 'l' : 'r')),
+  );
 }
 
 function heapTable(heap: HeapFigures): string {
@@ -281,14 +298,23 @@ function throughputVerdict(results: Results, concurrency: Concurrency): Verdict 
   if (results.inProcess) {
     const overheadMicros = summarizeInProcess(results.inProcess, 'plugin').overheadNs / 1000;
     const baseCpu = summarizeThroughput(rounds, concurrency, 'baseline').cpuMicrosPerRequest;
-    texts.push(`for reference, not deciding: in-process overhead ${fixed(overheadMicros, 2)} µs on the baseline's ${fixed(baseCpu, 0)} µs CPU/request would give ${fixed(baseCpu / (baseCpu + overheadMicros), 3)}`);
+    texts.push(
+      `for reference, not deciding: in-process overhead ${fixed(overheadMicros, 2)} µs on the baseline's ${fixed(baseCpu, 0)} µs CPU/request would give ${fixed(baseCpu / (baseCpu + overheadMicros), 3)}`,
+    );
   }
   const s = summarizeThroughput(rounds, concurrency, 'plugin');
   const title = `throughput at concurrency ${concurrency}`;
   const line = `ratio to the static-header clients ≥ ${target}, ${rounds[concurrency].plugin.length} rounds: ${texts.join('; ')}`;
-  if (s.failed > 0) return { outcome: 'FAIL', target: title, decidedBy: 'failed requests', line: `${line}; ${failures(s)} requests failed` };
+  if (s.failed > 0)
+    return { outcome: 'FAIL', target: title, decidedBy: 'failed requests', line: `${line}; ${failures(s)} requests failed` };
   const judge = measures.find((m) => m.conclusive);
-  if (judge === undefined) return { outcome: 'INCONCLUSIVE', target: title, decidedBy: 'wall-clock throughput or client CPU time per request (neither conclusive)', line };
+  if (judge === undefined)
+    return {
+      outcome: 'INCONCLUSIVE',
+      target: title,
+      decidedBy: 'wall-clock throughput or client CPU time per request (neither conclusive)',
+      line,
+    };
   return { outcome: judge.ratio >= target ? 'PASS' : 'FAIL', target: title, decidedBy: judge.name, line };
 }
 
@@ -354,7 +380,7 @@ export function render(results: Results, context: { header: string; burstSize: n
         'a ratio is the median of the per-round ratios to the baseline run in the same round. ' +
         'Client CPU is this process alone (the servers run in a child process), GC threads included. ' +
         'The A/A control is a second client identical to the baseline: its distance from 1 is the noise of the measurement. ' +
-        'The targets below set the plugin against both static-header clients of each round (geometric mean), with the A/A control\'s spread across rounds as the noise.',
+        "The targets below set the plugin against both static-header clients of each round (geometric mean), with the A/A control's spread across rounds as the noise.",
     );
   }
   if (results.inProcess) {
@@ -366,7 +392,10 @@ export function render(results: Results, context: { header: string; burstSize: n
   }
   if (results.bursts || results.longRun) {
     const notes = [];
-    if (results.bursts) notes.push('Bursts: concurrent requests on a fresh client (cold), then on the same client after every token was revoked; "401s" are the resource server\'s 401 answers.');
+    if (results.bursts)
+      notes.push(
+        'Bursts: concurrent requests on a fresh client (cold), then on the same client after every token was revoked; "401s" are the resource server\'s 401 answers.',
+      );
     if (results.longRun) {
       notes.push(
         'Long run: all token-fetching clients side by side, tokens refused once expired; "waited" counts requests that carried a token issued after they ' +

@@ -84,7 +84,8 @@ async function main(): Promise<void> {
   } finally {
     servers.stop();
   }
-  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, `${JSON.stringify({ settings: { ...settings, only: [...settings.only] }, results }, null, 2)}\n`);
+  if (process.env.BENCH_JSON)
+    writeFileSync(process.env.BENCH_JSON, `${JSON.stringify({ settings: { ...settings, only: [...settings.only] }, results }, null, 2)}\n`);
   const header = describeRun(settings, (performance.now() - started) / 1000);
   process.stdout.write(render(results, { header, burstSize: settings.burstSize }));
 }

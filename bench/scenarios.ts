@@ -255,7 +255,12 @@ export async function measureLongRun(servers: BenchServers, settings: Settings):
       waitedAfterFirst: (after.waitedAfterFirst[name] ?? 0) - (before.waitedAfterFirst[name] ?? 0),
     };
   }
-  return { durationSeconds: settings.longRunSeconds, tokenSeconds: settings.longRunTokenSeconds, tokenDelayMs: settings.tokenDelayMs, byContender };
+  return {
+    durationSeconds: settings.longRunSeconds,
+    tokenSeconds: settings.longRunTokenSeconds,
+    tokenDelayMs: settings.tokenDelayMs,
+    byContender,
+  };
 }
 
 export interface HeapFigures {

@@ -10,7 +10,15 @@
 import net, { type AddressInfo } from 'node:net';
 import { AuthorizationServer, type ReceivedTokenRequest } from '../examples/servers/authorization-server';
 import { ResourceServer, type ReceivedResourceRequest } from '../examples/servers/resource-server';
-import { CLIENT_SECRETS, clock, STARTED_AT_HEADER, type OutageState, type ServerCommand, type ServerMessage, type ServerStats } from './protocol';
+import {
+  CLIENT_SECRETS,
+  clock,
+  STARTED_AT_HEADER,
+  type OutageState,
+  type ServerCommand,
+  type ServerMessage,
+  type ServerStats,
+} from './protocol';
 
 interface IssuedToken {
   clientId: string;

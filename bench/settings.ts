@@ -52,9 +52,13 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(raw)}`);
     return value;
   };
-  const only = (env.BENCH_ONLY ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const only = (env.BENCH_ONLY ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
   for (const name of only) {
-    if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`BENCH_ONLY: unknown scenario "${name}"; known: ${SCENARIOS.join(', ')}`);
+    if (!(SCENARIOS as readonly string[]).includes(name))
+      throw new Error(`BENCH_ONLY: unknown scenario "${name}"; known: ${SCENARIOS.join(', ')}`);
   }
   return {
     quick,

@@ -125,7 +125,12 @@ async function privateKeyJwt(scene: Scene): Promise<void> {
   auth.registerClientKey(KEY_CLIENT.id, KEY_CLIENT.keys.publicKey);
   trace.note(`the authorization server knows only the public key of ${KEY_CLIENT.id} (kid ${KEY_CLIENT.keyId})`);
   const pem = KEY_CLIENT.keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const client = connect(scene, { clientId: KEY_CLIENT.id, tokenEndpointAuthMethod: 'private_key_jwt', privateKey: pem, keyId: KEY_CLIENT.keyId });
+  const client = connect(scene, {
+    clientId: KEY_CLIENT.id,
+    tokenEndpointAuthMethod: 'private_key_jwt',
+    privateKey: pem,
+    keyId: KEY_CLIENT.keyId,
+  });
   const first = await client.get('/ledger/1');
   auth.revokeAll();
   trace.note('the authorization server revokes every token: the next token request signs a new assertion');
@@ -135,12 +140,18 @@ async function privateKeyJwt(scene: Scene): Promise<void> {
   for (const { request, assertion } of sent) {
     const { alg, kid } = decodeProtectedHeader(assertion);
     const { iss, sub, aud, jti, iat, exp } = decodeJwt(assertion);
-    trace.outcome(`assertion: alg ${alg}, kid ${kid}, iss = sub = ${iss === sub ? iss : '(differ)'}, aud ${aud}, exp - iat = ${exp! - iat!} s, jti …${String(jti).slice(-6)}; verified: ${request.assertion !== undefined}`);
+    trace.outcome(
+      `assertion: alg ${alg}, kid ${kid}, iss = sub = ${iss === sub ? iss : '(differ)'}, aud ${aud}, exp - iat = ${exp! - iat!} s, jti …${String(jti).slice(-6)}; verified: ${request.assertion !== undefined}`,
+    );
   }
   trace.check('token requests', trace.stepTokenRequests, 2);
   trace.check('assertions verified by the server', sent.filter(({ request }) => request.assertion?.method === 'private_key_jwt').length, 2);
   trace.check('a fresh jti per token request', new Set(sent.map(({ assertion }) => decodeJwt(assertion).jti)).size, 2);
-  trace.check('Authorization header on the token requests', sent.some(({ request }) => request.headers.authorization !== undefined), false);
+  trace.check(
+    'Authorization header on the token requests',
+    sent.some(({ request }) => request.headers.authorization !== undefined),
+    false,
+  );
 }
 
 /** A logger for the option `logger`: the plugin's own lines, printed as notes of the trace. */
@@ -185,7 +196,9 @@ async function failingAuthorizationServer(scene: Scene): Promise<void> {
     }),
   );
   const duringOutage = auth.requests.length - before;
-  trace.outcome(`${outcomes.failed} calls failed fast with the token endpoint's error; the token endpoint saw ${duringOutage} token requests`);
+  trace.outcome(
+    `${outcomes.failed} calls failed fast with the token endpoint's error; the token endpoint saw ${duringOutage} token requests`,
+  );
   // Fetches at 0 s and after the 1 s cooldown, each with at most 3 attempts.
   trace.check('token requests during the 2 s outage, at most', Math.min(duringOutage, 6), duringOutage);
 
@@ -198,7 +211,9 @@ async function failingAuthorizationServer(scene: Scene): Promise<void> {
       () => new Promise((resolve) => setTimeout(resolve, 50)),
     );
   }
-  trace.outcome(`the server is back: the first call succeeded ${recovered === undefined ? 'never' : `after ${Math.round(recovered)} ms`} (when the cooldown ended)`);
+  trace.outcome(
+    `the server is back: the first call succeeded ${recovered === undefined ? 'never' : `after ${Math.round(recovered)} ms`} (when the cooldown ended)`,
+  );
   trace.check('recovered within the cooldown cap', recovered !== undefined, true);
 }
 
@@ -226,7 +241,11 @@ async function main(): Promise<void> {
     await privateKeyJwt(scene);
     await failingAuthorizationServer(scene);
     trace.summary([
-      ['token requests', auth.requests.length, 'one per token needed, however many calls wait for it (and a few retries during the outage)'],
+      [
+        'token requests',
+        auth.requests.length,
+        'one per token needed, however many calls wait for it (and a few retries during the outage)',
+      ],
       ['API requests', api.requests.length, 'replays included'],
       ['401s replayed', trace.replays, 'each one answered 200 with the refreshed token'],
     ]);

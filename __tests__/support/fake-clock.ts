@@ -5,7 +5,21 @@
  */
 export function useFakeClock(): { advanceSeconds(seconds: number): void; stepWallClock(seconds: number): void } {
   jest.useFakeTimers({
-    doNotFake: ['hrtime', 'nextTick', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'],
+    doNotFake: [
+      'hrtime',
+      'nextTick',
+      'queueMicrotask',
+      'requestAnimationFrame',
+      'cancelAnimationFrame',
+      'requestIdleCallback',
+      'cancelIdleCallback',
+      'setImmediate',
+      'clearImmediate',
+      'setInterval',
+      'clearInterval',
+      'setTimeout',
+      'clearTimeout',
+    ],
   });
   return {
     /** Time passes: both clocks move forward (no timer is faked, so none fires). */

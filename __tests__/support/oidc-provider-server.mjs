@@ -21,11 +21,27 @@ const provider = new Provider(issuer, {
   },
   clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'],
   enabledJWA: {
-    clientAuthSigningAlgValues: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
+    clientAuthSigningAlgValues: [
+      'HS256',
+      'HS384',
+      'HS512',
+      'RS256',
+      'RS384',
+      'RS512',
+      'PS256',
+      'PS384',
+      'PS512',
+      'ES256',
+      'ES384',
+      'ES512',
+      'EdDSA',
+    ],
   },
 });
 // What the server answered and why, for the test's diagnostics (never the assertion).
-provider.on('grant.error', (_ctx, error) => process.stderr.write(`grant.error ${error.error}: ${error.error_description} (${error.error_detail ?? ''})\n`));
+provider.on('grant.error', (_ctx, error) =>
+  process.stderr.write(`grant.error ${error.error}: ${error.error_description} (${error.error_detail ?? ''})\n`),
+);
 server.on('request', provider.callback());
 
 process.stdout.write(`${JSON.stringify({ issuer, port })}\n`);

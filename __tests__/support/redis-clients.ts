@@ -107,7 +107,11 @@ function record(emitter: Pick<NodeRedisClient, 'on'>, names: string[], recorder:
   if (errorListener) emitter.on('error', (error: Error) => recorder.errors.push(error));
 }
 
-function connectNodeRedis(kind: RedisClientKind, url: string, { appDefaults = false, errorListener = true, extra = {} }: ConnectOptions): Made {
+function connectNodeRedis(
+  kind: RedisClientKind,
+  url: string,
+  { appDefaults = false, errorListener = true, extra = {} }: ConnectOptions,
+): Made {
   const options = {
     ...extra,
     url,
@@ -137,7 +141,11 @@ function connectNodeRedis(kind: RedisClientKind, url: string, { appDefaults = fa
   };
 }
 
-function connectIORedis(kind: RedisClientKind, url: string, { appDefaults = false, errorListener = true, extra = {} }: ConnectOptions): Made {
+function connectIORedis(
+  kind: RedisClientKind,
+  url: string,
+  { appDefaults = false, errorListener = true, extra = {} }: ConnectOptions,
+): Made {
   const options = {
     ...extra,
     lazyConnect: true,

@@ -52,7 +52,9 @@ export function scriptTokenEndpoint(auth: AuthorizationServer, faults: ReadonlyA
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** How a promise settles, with the time it took (ms). */
-export async function timed<T>(promise: () => Promise<T>): Promise<{ ok: true; value: T; ms: number } | { ok: false; error: unknown; ms: number }> {
+export async function timed<T>(
+  promise: () => Promise<T>,
+): Promise<{ ok: true; value: T; ms: number } | { ok: false; error: unknown; ms: number }> {
   const started = performance.now();
   try {
     const value = await promise();

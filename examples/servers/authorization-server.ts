@@ -67,7 +67,8 @@ export class AuthorizationServer extends EventEmitter {
   /** Every token ever issued, revoked or not. */
   readonly everIssued: string[] = [];
   /** Set to answer token requests yourself (fault injection). Return true when you answered. */
-  override: ((req: http.IncomingMessage, res: http.ServerResponse, received: ReceivedTokenRequest) => boolean | Promise<boolean>) | undefined;
+  override:
+    ((req: http.IncomingMessage, res: http.ServerResponse, received: ReceivedTokenRequest) => boolean | Promise<boolean>) | undefined;
   expiresIn: number | undefined;
   delayMs: number;
   #listening: Listening | undefined;
@@ -203,7 +204,8 @@ export class AuthorizationServer extends EventEmitter {
       const password = params.get('password');
       if (username === null || password === null) return refuse(400, 'invalid_request', 'username and password are required');
       // RFC 6749 §5.2: invalid resource owner credentials are invalid_grant.
-      if (!this.#users.has(username) || this.#users.get(username) !== password) return refuse(400, 'invalid_grant', 'invalid resource owner credentials');
+      if (!this.#users.has(username) || this.#users.get(username) !== password)
+        return refuse(400, 'invalid_grant', 'invalid resource owner credentials');
       received.grant = { type: grantType, username, clientAuthenticated };
     } else if (grantType === JWT_BEARER_GRANT) {
       const verified = await this.#verifyGrantAssertion(params.get('assertion'));
@@ -280,7 +282,8 @@ export class AuthorizationServer extends EventEmitter {
         audience: [this.tokenEndpoint, this.issuer],
         requiredClaims: ['exp', 'jti'],
       });
-      if (payload.aud === this.issuer && protectedHeader.typ !== CLIENT_AUTHENTICATION_JWT_TYPE) return `an issuer audience needs typ ${CLIENT_AUTHENTICATION_JWT_TYPE}`;
+      if (payload.aud === this.issuer && protectedHeader.typ !== CLIENT_AUTHENTICATION_JWT_TYPE)
+        return `an issuer audience needs typ ${CLIENT_AUTHENTICATION_JWT_TYPE}`;
       if (this.#seenJtis.has(String(payload.jti))) return 'jti already used';
       this.#seenJtis.add(String(payload.jti));
       return { clientId, method: isHmac ? 'client_secret_jwt' : 'private_key_jwt', header: protectedHeader, claims: payload };
@@ -292,7 +295,10 @@ export class AuthorizationServer extends EventEmitter {
 
 /** The public key of a KeyObject (public or private) or a JWK. */
 function toPublicKey(key: KeyObject | JsonWebKey): KeyObject {
-  const keyObject = 'type' in key && typeof key.type === 'string' && typeof (key as KeyObject).export === 'function' ? (key as KeyObject) : createPublicKey({ key: key as JsonWebKey, format: 'jwk' });
+  const keyObject =
+    'type' in key && typeof key.type === 'string' && typeof (key as KeyObject).export === 'function'
+      ? (key as KeyObject)
+      : createPublicKey({ key: key as JsonWebKey, format: 'jwk' });
   return keyObject.type === 'private' ? createPublicKey(keyObject) : keyObject;
 }
 
@@ -300,10 +306,7 @@ function toPublicKey(key: KeyObject | JsonWebKey): KeyObject {
  * RFC 6749 §2.3.1: Basic credentials are base64 of `urlencoded(id) ":" urlencoded(secret)`;
  * split at the first colon (an encoded id has none), then form-decode each part.
  */
-export function decodeClientCredentials(
-  authorization: string | undefined,
-  params: URLSearchParams,
-): ReceivedTokenRequest['credentials'] {
+export function decodeClientCredentials(authorization: string | undefined, params: URLSearchParams): ReceivedTokenRequest['credentials'] {
   if (authorization !== undefined) {
     const match = /^Basic ([A-Za-z0-9+/]+=*)$/.exec(authorization);
     if (!match) throw new Error('not Basic');
