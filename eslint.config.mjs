@@ -9,6 +9,26 @@ import eslint from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Node's globals for the plain .cjs/.mjs files, the ones they use (the `globals` package
+ * is not a dependency; add it and use `globals.node` / `globals.nodeBuiltin` to widen this).
+ */
+const nodeBuiltinGlobals = Object.fromEntries(
+  [
+    'process',
+    'console',
+    'Buffer',
+    'URL',
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+    'setImmediate',
+    'queueMicrotask',
+  ].map((name) => [name, 'readonly']),
+);
+const commonjsGlobals = Object.fromEntries(['require', 'module', 'exports', '__dirname', '__filename'].map((name) => [name, 'readonly']));
+
 export default tseslint.config(
   { ignores: ['dist/', 'docs/', 'coverage/', 'reports/', '.stryker-tmp/', 'node_modules/', 'consumers/apps/'] },
   eslint.configs.recommended,
@@ -17,7 +37,9 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.mjs', '*.js', 'bench/*.mjs', 'bench/*.cjs', '__tests__/support/*.mjs'] },
+        projectService: {
+          allowDefaultProject: ['*.mjs', '*.js', 'bench/*.mjs', 'bench/*.cjs', '__tests__/support/*.mjs', '__tests__/support/*.cjs'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -39,6 +61,20 @@ export default tseslint.config(
     rules: {
       // Tests and benchmarks index into results they have just checked; a failed `!` fails the test anyway.
       '@typescript-eslint/no-non-null-assertion': 'off',
+      // Test doubles and stand-in servers implement async interfaces (stores, callbacks) without awaiting.
+      '@typescript-eslint/require-await': 'off',
+    },
+  },
+  {
+    files: ['**/*.mjs'],
+    languageOptions: { globals: nodeBuiltinGlobals },
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { ...nodeBuiltinGlobals, ...commonjsGlobals } },
+    rules: {
+      // In a CommonJS file `require` is how a module is imported.
+      '@typescript-eslint/no-require-imports': 'off',
     },
   },
   prettier,

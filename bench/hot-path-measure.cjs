@@ -16,6 +16,16 @@
 const v8 = require('node:v8');
 const { PerformanceObserver } = require('node:perf_hooks');
 
+// Types for the linter only (JSDoc): the API of lib/ is the one dist/ was built from.
+/** @typedef {Pick<import('axios').AxiosStatic, 'create' | 'VERSION'>} AxiosStatic the part used: either build's default export */
+/** @typedef {import('axios').InternalAxiosRequestConfig} RequestConfig */
+/** @typedef {import('axios').AxiosResponse} AxiosResponse */
+/** @typedef {typeof import('../lib').oauth2} OAuth2 */
+/** @typedef {'baseline' | 'plugin' | 'control'} ClientName */
+/** @typedef {() => Promise<unknown>} Send */
+/** @typedef {{ mode: 'timing' | 'allocation', rounds: number, requests: number, samples: number }} Job */
+/** @typedef {{ axios: AxiosStatic, oauth2: OAuth2, moduleSystem: string, loaded: Record<string, string> }} ChildOptions */
+
 const BASE_URL = 'http://127.0.0.1:9'; // never contacted: both adapters answer in-process
 const RESOURCE_PATH = '/api/items/42';
 const TOKEN = 'hot-path-token-0123456789abcdef';
@@ -23,7 +33,11 @@ const OK_BODY = { ok: true, path: RESOURCE_PATH };
 /** Requests before anything is recorded, so both clients run optimized code. */
 const WARMUP_REQUESTS = 20_000;
 
-/** Reads a header from AxiosHeaders (axios 1.x) or a plain object, whichever axios copy made it. */
+/**
+ * Reads a header from AxiosHeaders (axios 1.x) or a plain object, whichever axios copy made it.
+ * @param {{ get?: (name: string) => unknown, Authorization?: unknown }} headers
+ * @returns {unknown}
+ */
 function authorizationOf(headers) {
   return typeof headers.get === 'function' ? headers.get('Authorization') : headers.Authorization;
 }
@@ -32,6 +46,11 @@ function authorizationOf(headers) {
  * Settles a response the way axios' own adapters do (their `settle`): resolved when
  * `validateStatus` accepts the status, rejected otherwise. Both adapters below use it,
  * so whatever a client hooks into validateStatus runs here as it would over HTTP.
+ * @param {RequestConfig} config
+ * @param {number} status
+ * @param {unknown} data
+ * @param {Record<string, string>} headers
+ * @returns {Promise<AxiosResponse>}
  */
 function settle(config, status, data, headers) {
   const response = { data, status, statusText: status === 200 ? 'OK' : 'Error', headers, config, request: {} };
@@ -44,6 +63,8 @@ function settle(config, status, data, headers) {
  * The resource: answers at once without I/O, like noNetworkAdapter in contenders.ts. A
  * request without our bearer token is a broken setup, not a figure: it throws, and the
  * child fails loudly instead of measuring the plugin's 401 path.
+ * @param {RequestConfig} config
+ * @returns {Promise<AxiosResponse>}
  */
 function noNetworkAdapter(config) {
   if (authorizationOf(config.headers) !== `Bearer ${TOKEN}`) {
@@ -59,9 +80,15 @@ function noNetworkAdapter(config) {
  *   control   a second baseline (an A/A test): its distance from the baseline is the
  *             noise of the measurement, to judge the plugin's sub-microsecond overhead by.
  */
+/** @type {ClientName[]} */
 const CLIENTS = ['baseline', 'plugin', 'control'];
 
-/** `{ baseline: [], plugin: [], control: [] }`, or filled with `value()`. */
+/**
+ * `{ baseline: [], plugin: [], control: [] }`, or filled with `value()`.
+ * @template [T=number[]]
+ * @param {() => T} [value]
+ * @returns {Record<ClientName, T>}
+ */
 function perClient(value = () => []) {
   return Object.fromEntries(CLIENTS.map((name) => [name, value()]));
 }
@@ -71,6 +98,9 @@ function perClient(value = () => []) {
  * an in-process token endpoint (the `backend` option's adapter), fetched once by a first
  * request; it lives an hour, so no fetch or renewal happens while measuring, and
  * `tokenRequests()` lets the child prove it.
+ * @param {AxiosStatic} axios
+ * @param {OAuth2} oauth2
+ * @returns {Promise<{ sends: Record<ClientName, Send>, tokenRequests: () => number }>}
  */
 async function createClients(axios, oauth2) {
   const staticHeaderClient = () => {
@@ -84,6 +114,7 @@ async function createClients(axios, oauth2) {
   let tokenRequests = 0;
   // The body as a server sends it, JSON text; the plugin asks for responseType 'text'.
   const tokenBody = JSON.stringify({ access_token: TOKEN, token_type: 'Bearer', expires_in: 3600 });
+  /** @type {(config: RequestConfig) => Promise<AxiosResponse>} */
   const tokenEndpointAdapter = (config) => {
     tokenRequests++;
     return settle(config, 200, tokenBody, { 'content-type': 'application/json' });
@@ -106,11 +137,19 @@ async function createClients(axios, oauth2) {
   };
 }
 
+/**
+ * @param {Send} send
+ * @param {number} count
+ */
 async function loop(send, count) {
   for (let i = 0; i < count; i++) await send();
 }
 
-/** The clients in the order of this turn: rotated, so each takes every position in turn. */
+/**
+ * The clients in the order of this turn: rotated, so each takes every position in turn.
+ * @param {number} turn
+ * @returns {ClientName[]}
+ */
 function orderOf(turn) {
   const shift = turn % CLIENTS.length;
   return [...CLIENTS.slice(shift), ...CLIENTS.slice(0, shift)];
@@ -133,6 +172,8 @@ const SLICE_REQUESTS = 1_000;
  * started by rebuilding what the collection threw away; an app never sees that. In the
  * steady state the young-generation collections fall on the clients in proportion to
  * what they allocate, since they take turns every 1,000 requests.
+ * @param {Record<ClientName, Send>} sends
+ * @param {{ rounds: number, requests: number }} job
  */
 async function measureTiming(sends, { rounds, requests }) {
   const wall = perClient();
@@ -196,6 +237,8 @@ const ALLOCATION_WARMUP_REQUESTS = 50_000;
  * requests with no garbage collection in between (checked, since a scavenge would hide
  * the garbage). The parent starts this child with a semi-space large enough for the
  * whole sample. Several samples per client, alternated; the caller takes the median.
+ * @param {Record<ClientName, Send>} sends
+ * @param {{ samples: number, requests: number }} job
  */
 async function measureAllocation(sends, { samples, requests }) {
   const figures = perClient();
@@ -225,10 +268,13 @@ async function measureAllocation(sends, { samples, requests }) {
  * The child's whole job: read the job from the parent (HOT_PATH_JOB), measure, check
  * that the token was fetched once, report over IPC, exit. `loaded` names the files the
  * child's module system resolved, so the report shows which builds were measured.
+ * @param {ChildOptions} options
  */
 async function runChild({ axios, oauth2, moduleSystem, loaded }) {
   if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc');
-  const job = JSON.parse(process.env.HOT_PATH_JOB || '');
+  /** @type {unknown} */
+  const parsed = JSON.parse(process.env.HOT_PATH_JOB ?? '');
+  const job = /** @type {Job} */ (parsed); // written by hot-path-modules.ts
   const { sends, tokenRequests } = await createClients(axios, oauth2);
   const measured = job.mode === 'allocation' ? await measureAllocation(sends, job) : await measureTiming(sends, job);
   if (tokenRequests() !== 1)
@@ -240,9 +286,12 @@ async function runChild({ axios, oauth2, moduleSystem, loaded }) {
   else console.log(JSON.stringify(result, null, 2));
 }
 
-/** Runs a child to completion; any failure is printed and ends the process with code 1. */
+/**
+ * Runs a child to completion; any failure is printed and ends the process with code 1.
+ * @param {ChildOptions} options
+ */
 function startChild(options) {
-  runChild(options).catch((error) => {
+  runChild(options).catch((/** @type {unknown} */ error) => {
     console.error(error);
     process.exit(1);
   });

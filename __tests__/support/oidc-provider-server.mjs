@@ -5,12 +5,20 @@
 // closes (the test that started it ended). Plain ESM JavaScript: oidc-provider is an ES
 // module, which jest's CommonJS runtime cannot load, so it runs in its own process.
 import http from 'node:http';
-import Provider from 'oidc-provider';
+import OidcProvider from 'oidc-provider';
 
+// oidc-provider ships no types: the part of its API used here, for the linter (JSDoc).
+/** @typedef {{ error: string, error_description?: string, error_detail?: string }} GrantError */
+/** @typedef {{ on(event: 'grant.error', listener: (ctx: unknown, error: GrantError) => void): void, callback(): import('node:http').RequestListener }} ProviderInstance */
+/** @type {unknown} */
+const untypedProvider = OidcProvider;
+const Provider = /** @type {new (issuer: string, configuration: Record<string, unknown>) => ProviderInstance} */ (untypedProvider);
+
+/** @type {unknown} client metadata, passed to oidc-provider as given */
 const clients = JSON.parse(process.env.OIDC_CLIENTS ?? '[]');
 const server = http.createServer();
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const { port } = server.address();
+const { port } = /** @type {import('node:net').AddressInfo} */ (server.address()); // a TCP server's, once listening
 const issuer = `http://127.0.0.1:${port}`;
 
 const provider = new Provider(issuer, {
