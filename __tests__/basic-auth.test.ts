@@ -4,7 +4,7 @@ import axios from 'axios';
 import { oauth2, type TokenEndpointAuthMethod } from '../lib';
 
 /** Ids and secrets with every character RFC 6749 §2.3.1 form-encoding must protect. */
-const awkwardClients: Array<[string, string]> = [
+const awkwardClients: [string, string][] = [
   ['svc:with:colons', 'pa:ss'],
   ['space id', 'secret with spaces'],
   ['percent%41id', '100%25+sure'],

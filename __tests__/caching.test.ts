@@ -44,7 +44,7 @@ function tokenEndpoint(
 function resourceServer() {
   const refused = new Set<string>();
   const received: string[] = [];
-  const held: Array<() => void> = [];
+  const held: (() => void)[] = [];
   const server = {
     refused,
     received,
@@ -227,7 +227,7 @@ describe('caching and renewal, through the handle and the API', () => {
     expect(new Set(reasons).size).toBe(20);
     const [reason] = reasons;
     expect(reason).toBeInstanceOf(TokenRequestError);
-    expect((reason as Error).message).toContain('authorization server down');
+    expect(reason.message).toContain('authorization server down');
     expect(endpoint.calls()).toBe(1);
     expect(await handle.getToken()).toBe('tok-1');
     expect(endpoint.calls()).toBe(2);

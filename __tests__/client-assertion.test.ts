@@ -173,7 +173,7 @@ describe('clientAssertion', () => {
       await expect(handle.getToken()).rejects.toMatchObject({
         name: 'ClientAssertionError',
         path: dir,
-        message: expect.stringContaining('could not be read (EISDIR)'),
+        message: expect.stringContaining('could not be read (EISDIR)') as unknown,
       });
     });
 

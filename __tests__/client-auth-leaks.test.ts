@@ -45,7 +45,9 @@ const secretNeedles = (secret: string) => [
 function renderings(value: unknown): string[] {
   const views = [inspect(value, { depth: Infinity }), inspect(value, { depth: Infinity, showHidden: true })];
   try {
-    views.push(JSON.stringify(value) ?? '');
+    // JSON.stringify gives undefined for undefined and functions, whatever its declared type says.
+    const json = JSON.stringify(value) as string | undefined;
+    views.push(json ?? '');
   } catch {
     // A handle with functions serializes to {}; a cycle would throw: neither leaks.
   }
@@ -93,7 +95,7 @@ describe('no private key, HMAC secret or client assertion leaks', () => {
     }
   }
 
-  const methods: Array<[string, Partial<OAuth2Options>]> = [
+  const methods: [string, Partial<OAuth2Options>][] = [
     ['private_key_jwt, PKCS#1 PEM', { tokenEndpointAuthMethod: 'private_key_jwt', privateKey: RSA_PEM, keyId: 'k1' }],
     ['private_key_jwt, JWK', { clientId: 'ed-client', tokenEndpointAuthMethod: 'private_key_jwt', privateKey: ED_JWK }],
     ['private_key_jwt, KeyObject', { tokenEndpointAuthMethod: 'private_key_jwt', privateKey: rsa.privateKey }],
@@ -104,7 +106,7 @@ describe('no private key, HMAC secret or client assertion leaks', () => {
 
   function connect(options: Partial<OAuth2Options>): { instance: ReturnType<typeof axios.create>; handle: OAuth2Handle } {
     const instance = axios.create({ baseURL: servers.api.url });
-    const handle = oauth2(instance, { tokenEndpoint: servers.auth.tokenEndpoint, clientId: CLIENT_ID, ...options } as OAuth2Options);
+    const handle = oauth2(instance, { tokenEndpoint: servers.auth.tokenEndpoint, clientId: CLIENT_ID, ...options });
     return { instance, handle };
   }
 
@@ -176,7 +178,7 @@ describe('no private key, HMAC secret or client assertion leaks', () => {
   });
 
   it('InvalidOptionsError of every bad combination holding a key or an assertion', () => {
-    const bad: Array<Record<string, unknown>> = [
+    const bad: Record<string, unknown>[] = [
       { clientSecret: 's', privateKey: RSA_PEM },
       { tokenEndpointAuthMethod: 'private_key_jwt', privateKey: RSA_PEM, signingAlgorithm: 'ES256' },
       { tokenEndpointAuthMethod: 'private_key_jwt', privateKey: { ...ED_JWK, alg: 'RS256' } },
@@ -189,7 +191,7 @@ describe('no private key, HMAC secret or client assertion leaks', () => {
     for (const options of bad) {
       const error = (() => {
         try {
-          connect(options as Partial<OAuth2Options>);
+          connect(options);
         } catch (e) {
           return e;
         }

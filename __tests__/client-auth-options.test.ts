@@ -225,7 +225,7 @@ describe('client authentication options', () => {
 
   it('never quotes key material or an assertion in the error', () => {
     const jwk = p256.privateKey.export({ format: 'jwk' });
-    const cases: Array<[Record<string, unknown>, string]> = [
+    const cases: [Record<string, unknown>, string][] = [
       [{ ...pkjwt, privateKey: { ...jwk, alg: 'RS256' } }, jwk.d!],
       [{ ...pkjwt, privateKey: rsaPem, clientAssertion: 'assertion-b4d9' }, 'assertion-b4d9'],
       [{ ...pkjwt, privateKey: `${rsaPem.slice(0, 200)}garbage-c0ffee` }, 'c0ffee'],

@@ -28,13 +28,13 @@ describe('the cooldown after a failed token fetch', () => {
 
   function connect(options: Partial<OAuth2Options> = {}) {
     const api = servers.newApi();
-    const handle = oauth2(api, { ...clientOptions(servers), ...options } as OAuth2Options);
+    const handle = oauth2(api, { ...clientOptions(servers), ...options });
     return { api, handle };
   }
 
   /** Every event of `name` the handle reports, each with the time it came (performance.now()). */
   function record<Name extends OAuth2EventName>(handle: OAuth2Handle, name: Name) {
-    const seen: Array<OAuth2Event<Name> & { at: number }> = [];
+    const seen: (OAuth2Event<Name> & { at: number })[] = [];
     handle.on(name, (event) => seen.push(Object.assign(event, { at: performance.now() })));
     return seen;
   }
@@ -186,7 +186,7 @@ describe('the cooldown after a failed token fetch', () => {
       error.tenant = `t${i}`;
       stackLengths.push(error.stack!.length);
     }
-    expect(Math.max(...stackLengths)).toBeLessThan(3 * stackLengths[0]!);
+    expect(Math.max(...stackLengths)).toBeLessThan(3 * stackLengths[0]);
     expect(servers.auth.requests).toHaveLength(1);
   });
 
@@ -444,6 +444,6 @@ function expectSameFailure(error: unknown, original: unknown): void {
   expect(error).not.toBe(original);
   const { name, message } = original as Error;
   const { code, status } = original as { code?: unknown; status?: unknown };
-  expect(error).toBeInstanceOf(Object.getPrototypeOf(original).constructor as new () => unknown);
+  expect(error).toBeInstanceOf((Object.getPrototypeOf(original) as { constructor: new () => unknown }).constructor);
   expect(error).toMatchObject({ name, message, code, ...(status === undefined ? {} : { status }) });
 }

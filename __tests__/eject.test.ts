@@ -44,7 +44,7 @@ describe('eject() and the default transforms', () => {
     const api = servers.newApi();
     const auth = oauth2(api, clientOptions(servers));
     await api.get('/with');
-    (api.defaults.transformRequest as Array<(data: unknown) => unknown>).push((data) => data);
+    (api.defaults.transformRequest as ((data: unknown) => unknown)[]).push((data) => data);
     await api.get('/with-appended');
     auth.eject();
     await expect(api.get('/without')).rejects.toMatchObject({ response: { status: 401 } });

@@ -11,7 +11,7 @@ import {
 } from '../lib';
 
 describe('the error hierarchy', () => {
-  const samples: Array<[OAuth2Error, string, string]> = [
+  const samples: [OAuth2Error, string, string][] = [
     [new InvalidOptionsError('retries', 'expected a non-negative integer'), 'InvalidOptionsError', 'ERR_OAUTH2_INVALID_OPTIONS'],
     [new TokenEndpointError({ status: 400, error: 'invalid_scope' }), 'TokenEndpointError', 'ERR_OAUTH2_TOKEN_ENDPOINT'],
     [new InvalidTokenResponseError(200, 'no access_token'), 'InvalidTokenResponseError', 'ERR_OAUTH2_INVALID_TOKEN_RESPONSE'],

@@ -73,7 +73,7 @@ describe('events on the handle', () => {
       ...client,
       fetchId: 1,
       attempts: 1,
-      durationMs: expect.any(Number),
+      durationMs: expect.any(Number) as unknown,
       renewal: false,
       source: 'endpoint',
       expiresInMs: 3_600_000,
@@ -84,7 +84,7 @@ describe('events on the handle', () => {
     const { handle, events } = recorded({ tokenEndpoint: `${servers.auth.tokenEndpoint}?tenant=t-123` });
     await handle.getToken().catch(() => undefined);
     keep(events);
-    expect(events[0]!.tokenEndpoint).toBe(servers.auth.tokenEndpoint);
+    expect(events[0].tokenEndpoint).toBe(servers.auth.tokenEndpoint);
     expect(JSON.stringify(events)).not.toContain('t-123');
   });
 
@@ -104,7 +104,7 @@ describe('events on the handle', () => {
       status: 503,
       error: 'temporarily_unavailable',
       errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT',
-      retryInMs: expect.any(Number),
+      retryInMs: expect.any(Number) as unknown,
     });
     expect((events[2] as OAuth2Event<'token:attempt-failed'>).retryInMs).toBeLessThanOrEqual(5);
     expect(events[4]).toMatchObject({ event: 'token:issued', attempts: 2 });
@@ -138,7 +138,7 @@ describe('events on the handle', () => {
       status: 401,
       error: 'invalid_client',
       errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT',
-      remainingMs: expect.any(Number),
+      remainingMs: expect.any(Number) as unknown,
     });
     expect((events[4] as OAuth2Event<'token:cooldown-rejected'>).remainingMs).toBeGreaterThan(0);
     expect((events[4] as OAuth2Event<'token:cooldown-rejected'>).remainingMs).toBeLessThanOrEqual(1000);

@@ -29,7 +29,7 @@ const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 const b64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
 
 /** A secret in each encoding the client secret is scrubbed in. */
-function encodings(secret: string, id: string): Array<[string, string]> {
+function encodings(secret: string, id: string): [string, string][] {
   return [
     ['raw', secret],
     ['form-encoded', form(secret)],
@@ -49,7 +49,9 @@ function encodings(secret: string, id: string): Array<[string, string]> {
 function renderings(value: unknown): string[] {
   const views = [inspect(value, { depth: Infinity }), inspect(value, { depth: Infinity, showHidden: true })];
   try {
-    views.push(JSON.stringify(value) ?? '');
+    // JSON.stringify gives undefined for undefined and functions, whatever its declared type says.
+    const json = JSON.stringify(value) as string | undefined;
+    views.push(json ?? '');
   } catch {
     // A cycle would throw: nothing printed, nothing leaked.
   }
@@ -112,7 +114,7 @@ describe('no password or jwt-bearer assertion leaks', () => {
     }
   }
 
-  const grants: Array<[string, () => Partial<OAuth2Options>]> = [
+  const grants: [string, () => Partial<OAuth2Options>][] = [
     [
       'password, client_secret_basic',
       () => ({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantType: 'password', username: USERNAME, password: PASSWORD }),
@@ -143,7 +145,7 @@ describe('no password or jwt-bearer assertion leaks', () => {
 
   function connect(options: Partial<OAuth2Options>): { instance: ReturnType<typeof axios.create>; handle: OAuth2Handle } {
     const instance = axios.create({ baseURL: servers.api.url });
-    const handle = oauth2(instance, { tokenEndpoint: servers.auth.tokenEndpoint, ...options } as OAuth2Options);
+    const handle = oauth2(instance, { tokenEndpoint: servers.auth.tokenEndpoint, ...options });
     return { instance, handle };
   }
 
@@ -250,15 +252,13 @@ describe('no password or jwt-bearer assertion leaks', () => {
     function echoing(pick: (params: URLSearchParams) => string, encode: (secret: string) => string) {
       servers.auth.override = (_req, res, received) => {
         const echoed = encode(pick(received.params));
-        res
-          .writeHead(400, { 'Content-Type': 'application/json' })
-          .end(
-            JSON.stringify({
-              error: 'invalid_request',
-              error_description: `bad <${echoed}>`,
-              error_uri: `https://auth.test/e?v=${echoed}`,
-            }),
-          );
+        res.writeHead(400, { 'Content-Type': 'application/json' }).end(
+          JSON.stringify({
+            error: 'invalid_request',
+            error_description: `bad <${echoed}>`,
+            error_uri: `https://auth.test/e?v=${echoed}`,
+          }),
+        );
         return true;
       };
     }
@@ -269,7 +269,7 @@ describe('no password or jwt-bearer assertion leaks', () => {
         (secret) => encodings(secret, USERNAME)[index][1],
       );
       const error = await failureOf(connect(grants[0][1]()).handle.getToken());
-      expect(error).toMatchObject({ name: 'TokenEndpointError', errorDescription: expect.stringContaining('bad <[REDACTED]>') });
+      expect(error).toMatchObject({ name: 'TokenEndpointError', errorDescription: expect.stringContaining('bad <[REDACTED]>') as unknown });
       expectNoLeak(error);
     });
 
@@ -283,7 +283,10 @@ describe('no password or jwt-bearer assertion leaks', () => {
         // No cooldown, so the next request sends a token request with a fresh assertion at once.
         const { handle } = connect({ ...grants[2][1](), tokenRetry: false });
         const error = await failureOf(handle.getToken());
-        expect(error).toMatchObject({ name: 'TokenEndpointError', errorDescription: expect.stringContaining('bad <[REDACTED]>') });
+        expect(error).toMatchObject({
+          name: 'TokenEndpointError',
+          errorDescription: expect.stringContaining('bad <[REDACTED]>') as unknown,
+        });
         expectNoLeak(error);
         // The next request's fresh assertion is scrubbed as well.
         const again = await failureOf(handle.getToken());
@@ -320,7 +323,7 @@ describe('no password or jwt-bearer assertion leaks', () => {
 
   it('InvalidOptionsError of every bad combination holding a password or an assertion', async () => {
     const assertion = await freshAssertion();
-    const bad: Array<Record<string, unknown>> = [
+    const bad: Record<string, unknown>[] = [
       { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, password: PASSWORD },
       { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, username: USERNAME, password: PASSWORD },
       { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantType: 'password', password: PASSWORD },
@@ -336,7 +339,7 @@ describe('no password or jwt-bearer assertion leaks', () => {
     for (const options of bad) {
       let error: unknown;
       try {
-        connect(options as Partial<OAuth2Options>);
+        connect(options);
       } catch (e) {
         error = e;
       }

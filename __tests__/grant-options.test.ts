@@ -163,7 +163,7 @@ describe('grant options', () => {
   });
 
   it('never quotes a username, a password or an assertion', () => {
-    const cases: Array<[Record<string, unknown>, string]> = [
+    const cases: [Record<string, unknown>, string][] = [
       [{ ...base, password: 'pw-7f3a9c' }, 'pw-7f3a9c'],
       [{ ...base, username: 'user-7f3a9c' }, 'user-7f3a9c'],
       [{ ...passwordGrant, password: 'pw-7f3a9c\uD800' }, 'pw-7f3a9c'],

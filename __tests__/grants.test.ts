@@ -67,7 +67,7 @@ describe('grants on the wire', () => {
 
   function connect(options: Partial<OAuth2Options>) {
     const instance = axios.create({ baseURL: servers.api.url });
-    const handle = oauth2(instance, { tokenEndpoint: servers.auth.tokenEndpoint, ...options } as OAuth2Options);
+    const handle = oauth2(instance, { tokenEndpoint: servers.auth.tokenEndpoint, ...options });
     return { instance, handle };
   }
 
@@ -240,8 +240,8 @@ describe('grants on the wire', () => {
       });
 
       it.each([
-        ['sync', (jwts: string[]) => () => jwts.shift() as string],
-        ['async', (jwts: string[]) => async () => jwts.shift() as string],
+        ['sync', (jwts: string[]) => () => jwts.shift()!],
+        ['async', (jwts: string[]) => async () => jwts.shift()!],
       ] as const)('a %s function: each token request sends what that call returned', async (_kind, make) => {
         const jwts = await Promise.all([idpAssertion('a'), idpAssertion('b'), idpAssertion('c')]);
         const expected = [...jwts];
@@ -318,7 +318,7 @@ describe('grants on the wire', () => {
   });
 
   describe('a 401 from the API is replayed with a token from a new grant request', () => {
-    const cases: Array<[string, () => Partial<OAuth2Options>, string]> = [
+    const cases: [string, () => Partial<OAuth2Options>, string][] = [
       [
         'password, client_secret_basic',
         () => ({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantType: 'password', username: USERNAME, password: PASSWORD }),

@@ -88,7 +88,7 @@ describe('the plugin among other interceptors', () => {
     const api = servers.newApi();
     // Registered before oauth2(), so it runs after ours.
     api.interceptors.request.use((config) => {
-      config.data = { envelope: config.data, signature: 'abc' };
+      config.data = { envelope: config.data as unknown, signature: 'abc' };
       return config;
     });
     const auth = oauth2(api, clientOptions(servers));

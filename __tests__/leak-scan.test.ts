@@ -83,7 +83,7 @@ const RSA_PEM = pemKey.privateKey.export({ type: 'pkcs1', format: 'pem' }).toStr
 const RSA_JWK = jwkKey.privateKey.export({ format: 'jwk' });
 
 /** Every (client id, secret) pair a handle of this file is configured with (the password with its username). */
-const CREDENTIALS: ReadonlyArray<readonly [string, string]> = [
+const CREDENTIALS: readonly (readonly [string, string])[] = [
   [CLIENT_ID, SECRET],
   [CLIENT_ID, WRONG_SECRET],
   [HMAC_CLIENT, HMAC_SECRET],
@@ -155,7 +155,7 @@ function keyNeedles(name: string, key: KeyObject, givenPem?: string): Needle[] {
   const pems = [key.export({ type: 'pkcs8', format: 'pem' }).toString(), ...(givenPem === undefined ? [] : [givenPem])];
   return [
     ...['d', 'p', 'q', 'dp', 'dq', 'qi'].flatMap((member) =>
-      typeof jwk[member] === 'string' ? [{ what: `${name}, JWK ${member}`, text: jwk[member] as string }] : [],
+      typeof jwk[member] === 'string' ? [{ what: `${name}, JWK ${member}`, text: jwk[member] }] : [],
     ),
     ...pems.flatMap((pem) =>
       pem
@@ -247,10 +247,14 @@ class Api {
         res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '100' });
         res.write('{"ok":');
         return void setTimeout(() => req.socket.destroy(), 20);
-      case '/403':
-        return sendJson(res, 403, { error: 'insufficient_scope' });
-      case '/500':
-        return sendJson(res, 500, { error: 'server_error' });
+      case '/403': {
+        sendJson(res, 403, { error: 'insufficient_scope' });
+        return;
+      }
+      case '/500': {
+        sendJson(res, 500, { error: 'server_error' });
+        return;
+      }
     }
     const gate = this.gate;
     if (path.startsWith('/held') && gate) {
@@ -260,7 +264,8 @@ class Api {
     }
     const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (this.alwaysUnauthorized || token === undefined || !this.isValid(token)) {
-      return sendJson(res, 401, { error: 'invalid_token' }, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+      sendJson(res, 401, { error: 'invalid_token' }, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+      return;
     }
     sendJson(res, 200, { ok: true, path });
   }
@@ -287,7 +292,7 @@ interface Received {
  * those store properties are made non-enumerable (values untouched), then put back.
  */
 function withoutRunnerContext<T>(root: unknown, render: () => T): T {
-  const hidden: Array<[object, symbol]> = [];
+  const hidden: [object, symbol][] = [];
   const seen = new Set<object>();
   const pending: unknown[] = [root];
   while (pending.length > 0) {
@@ -299,7 +304,7 @@ function withoutRunnerContext<T>(root: unknown, render: () => T): T {
       const descriptor = Object.getOwnPropertyDescriptor(value, key);
       if (!descriptor || !('value' in descriptor)) continue;
       // util.inspect prints an error's cause and errors even though they are not enumerable.
-      const printed = descriptor.enumerable || (value instanceof Error && (key === 'cause' || key === 'errors'));
+      const printed = descriptor.enumerable === true || (value instanceof Error && (key === 'cause' || key === 'errors'));
       if (!printed) continue;
       if (typeof key === 'symbol' && key.description === 'kResourceStore' && descriptor.configurable) hidden.push([value, key]);
       else pending.push(descriptor.value);
@@ -316,16 +321,17 @@ function withoutRunnerContext<T>(root: unknown, render: () => T): T {
 }
 
 /** Every way an error is printed or shipped to a log. A printer that throws yields its message. */
-function renderings(error: unknown): Array<[string, string]> {
-  const views: Array<[string, string]> = [];
+function renderings(error: unknown): [string, string][] {
+  const views: [string, string][] = [];
   const add = (name: string, render: () => unknown): void => {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- printed as a logger would print it, `[object Object]` included
       views.push([name, String(render() ?? '')]);
     } catch (thrown) {
       views.push([name, `threw ${String(thrown)}`]);
     }
   };
-  const object = error as { message?: unknown; stack?: unknown; toJSON?: () => unknown };
+  const object = error as { message?: unknown; stack?: unknown; toJSON?: () => unknown } | null | undefined;
   withoutRunnerContext(error, () => {
     add('message', () => (error instanceof Error ? error.message : object?.message));
     add('stack', () => object?.stack);
@@ -435,7 +441,7 @@ describe('leak scan: every failure mode, with token and API requests in flight o
    * [name, the options of a client using it against `server`, the (id, secret) pairs that
    * client is configured with (what an echoing server may send back encoded)].
    */
-  type OtherMethod = [string, (server: AuthorizationServer) => Promise<Partial<OAuth2Options>>, ReadonlyArray<readonly [string, string]>];
+  type OtherMethod = [string, (server: AuthorizationServer) => Promise<Partial<OAuth2Options>>, readonly (readonly [string, string])[]];
   const OTHER_METHODS: OtherMethod[] = [
     [
       'private_key_jwt, PEM key',
@@ -485,7 +491,9 @@ describe('leak scan: every failure mode, with token and API requests in flight o
 
   /** Options without the keys set to undefined (a method that uses no client secret must not be given one). */
   function defined(options: Partial<OAuth2Options>): OAuth2Options {
-    return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as unknown as OAuth2Options;
+    return Object.fromEntries(
+      Object.entries(options).filter(([, value]: [string, unknown]) => value !== undefined),
+    ) as unknown as OAuth2Options;
   }
 
   function allTokens(): string[] {
@@ -522,8 +530,8 @@ describe('leak scan: every failure mode, with token and API requests in flight o
   ];
 
   /** Every client assertion and jwt-bearer assertion minted here or received by either server. */
-  function allAssertions(): Array<[string, string]> {
-    const received = [...auth.requests, ...bgAuth.requests].flatMap((request): Array<[string, string]> => [
+  function allAssertions(): [string, string][] {
+    const received = [...auth.requests, ...bgAuth.requests].flatMap((request): [string, string][] => [
       ...(request.params.get('client_assertion')
         ? [['client_assertion', request.params.get('client_assertion')!] as [string, string]]
         : []),
@@ -537,7 +545,7 @@ describe('leak scan: every failure mode, with token and API requests in flight o
    * accumulate over the run: needles of PREFIX characters or more are looked up by their
    * first PREFIX characters at each position of the text (one pass), shorter ones by indexOf.
    */
-  function matcher(needles: Needle[]): (view: string) => Array<[Needle, number]> {
+  function matcher(needles: Needle[]): (view: string) => [Needle, number][] {
     const PREFIX = 12;
     const short = needles.filter((needle) => needle.text.length < PREFIX);
     const byPrefix = new Map<string, Needle[]>();
@@ -549,7 +557,7 @@ describe('leak scan: every failure mode, with token and API requests in flight o
       else byPrefix.set(key, [needle]);
     }
     return (view) => {
-      const hits: Array<[Needle, number]> = [];
+      const hits: [Needle, number][] = [];
       for (const needle of short) {
         const at = view.indexOf(needle.text);
         if (at >= 0) hits.push([needle, at]);
@@ -571,7 +579,7 @@ describe('leak scan: every failure mode, with token and API requests in flight o
 
   /** Every leak in the given errors, as "error label / rendering / what: …context…". */
   function leaksIn(records: readonly Received[]): string[] {
-    const finders = new Map<Scope, (view: string) => Array<[Needle, number]>>();
+    const finders = new Map<Scope, (view: string) => [Needle, number][]>();
     const find = (scope: Scope) => finders.get(scope) ?? finders.set(scope, matcher(forbidden(scope))).get(scope)!;
     const leaks: string[] = [];
     for (const { label, error, scope } of records) {
@@ -587,7 +595,7 @@ describe('leak scan: every failure mode, with token and API requests in flight o
   // ---- Per test: what was received, the scenario's instances, clean-ups.
   let received: Received[] = [];
   let instances: AxiosInstance[] = [];
-  let cleanups: Array<() => void> = [];
+  let cleanups: (() => void)[] = [];
 
   /**
    * Records an error the app received and scans it at once, while traffic is still in
@@ -643,8 +651,8 @@ describe('leak scan: every failure mode, with token and API requests in flight o
     // Finished authorized requests leave pooled sockets whose last request carried a token.
     await Promise.all([app.get('/warm'), app.get('/warm', { httpAgent: appAgent })]);
 
-    const succeeding: Array<Promise<AxiosResponse>> = [];
-    const failing: Array<Promise<unknown>> = [];
+    const succeeding: Promise<AxiosResponse>[] = [];
+    const failing: Promise<unknown>[] = [];
     const success = (label: string, promise: Promise<AxiosResponse>) =>
       succeeding.push(
         promise.catch((error: unknown) => {
@@ -785,7 +793,7 @@ describe('leak scan: every failure mode, with token and API requests in flight o
    * encoding of the list, the assertions of the request (whole, JSON-escaped, form-encoded,
    * their signature), the Authorization header, and the body raw and decoded.
    */
-  function fullEchoOf(received: ReceivedTokenRequest, secrets: ReadonlyArray<readonly [string, string]>): string {
+  function fullEchoOf(received: ReceivedTokenRequest, secrets: readonly (readonly [string, string])[]): string {
     const encodings = secrets.flatMap(([id, secret]) => credentialEncodings(id, secret)).map(({ text }) => `<${text}>`);
     const assertions = ['client_assertion', 'assertion'].flatMap((name) => {
       const assertion = received.params.get(name);
@@ -1286,7 +1294,7 @@ describe('leak scan: every failure mode, with token and API requests in flight o
       async () => {
         api.alwaysUnauthorized = true;
         const error = await failureOf(client().instance.get('/r', { responseType: 'stream', httpAgent: appAgent }));
-        cleanups.push(() => ((error as { response?: { data?: Readable } }).response?.data as Readable | undefined)?.destroy());
+        cleanups.push(() => (error as { response?: { data?: Readable } }).response?.data?.destroy());
         return [error];
       },
     ],

@@ -53,7 +53,7 @@ function captureConsole(): CapturingLogger {
   const out = memoryStream();
   const err = memoryStream();
   const logger = new Console({ stdout: out.stream, stderr: err.stream });
-  const calls: Array<{ level: Level; args: unknown[] }> = [];
+  const calls: { level: Level; args: unknown[] }[] = [];
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {
     const original = logger[level].bind(logger);
     logger[level] = (...args: unknown[]) => {
@@ -97,6 +97,7 @@ function captureWinston(child = false): CapturingLogger {
   const parent = winston.createLogger({
     level: 'debug',
     format: winston.format.json(),
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- winston types its transports as interfaces over TransportStream; at run time Stream extends it
     transports: [new winston.transports.Stream({ stream })],
   });
   const logger = child ? parent.child({ service: 'billing' }) : parent;
@@ -107,14 +108,14 @@ function captureWinston(child = false): CapturingLogger {
   };
 }
 
-function jsonLines(text: string): Array<Record<string, unknown>> {
+function jsonLines(text: string): Record<string, unknown>[] {
   return text
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-const LOGGERS: Array<[string, () => CapturingLogger]> = [
+const LOGGERS: [string, () => CapturingLogger][] = [
   ['console', captureConsole],
   ['pino', capturePino],
   ['winston', () => captureWinston()],
@@ -126,8 +127,8 @@ const FAST_RETRY = { baseDelayMs: 10, maxDelayMs: 20 };
 const WRONG_SECRET = 'n0t-the-Secr3t!';
 
 /** What must never be logged, in the forms it could take. */
-function secretNeedles(servers: Servers): Array<[string, string]> {
-  const needles: Array<[string, string]> = [];
+function secretNeedles(servers: Servers): [string, string][] {
+  const needles: [string, string][] = [];
   for (const secret of [CLIENT_SECRET, WRONG_SECRET]) {
     needles.push(
       [`secret ${secret}`, secret],
@@ -191,7 +192,7 @@ describe.each(LOGGERS)('option `logger` with %s', (_name, capture) => {
     ]);
     expect(log.lines()).toHaveLength(linesAfterFirst);
     const [issued] = linesOf(log, 'token:issued');
-    expect(issued!.fields).toEqual({
+    expect(issued.fields).toEqual({
       event: 'token:issued',
       tokenEndpoint: servers.auth.tokenEndpoint,
       clientId: CLIENT_ID,
@@ -199,16 +200,16 @@ describe.each(LOGGERS)('option `logger` with %s', (_name, capture) => {
       scope: 'orders:read',
       fetchId: 1,
       attempts: 1,
-      durationMs: expect.any(Number),
+      durationMs: expect.any(Number) as unknown,
       renewal: false,
       source: 'endpoint',
       expiresInMs: 3_600_000,
       ...(_name === 'a winston child logger' ? { service: 'billing' } : {}),
     });
     // The fields are fields, not text in the message.
-    expect(issued!.message).toMatch(/^oauth2: access token issued in \d+ ms$/);
-    expect(issued!.message).not.toContain(CLIENT_ID);
-    expect(linesOf(log, 'token:attempt')[0]!.fields).toMatchObject({ attempt: 1, fetchId: 1, clientId: CLIENT_ID });
+    expect(issued.message).toMatch(/^oauth2: access token issued in \d+ ms$/);
+    expect(issued.message).not.toContain(CLIENT_ID);
+    expect(linesOf(log, 'token:attempt')[0].fields).toMatchObject({ attempt: 1, fetchId: 1, clientId: CLIENT_ID });
   });
 
   it('a transient failure, then success: a warn line with the attempt, status and retry delay', async () => {
@@ -225,19 +226,19 @@ describe.each(LOGGERS)('option `logger` with %s', (_name, capture) => {
 
     const [failed, ...more] = linesOf(log, 'token:attempt-failed');
     expect(more).toHaveLength(0);
-    expect(failed!.level).toBe('warn');
-    expect(failed!.fields).toMatchObject({
+    expect(failed.level).toBe('warn');
+    expect(failed.fields).toMatchObject({
       attempt: 1,
       status: 503,
       errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT',
-      retryInMs: expect.any(Number),
+      retryInMs: expect.any(Number) as unknown,
       tokenEndpoint: servers.auth.tokenEndpoint,
       clientId: CLIENT_ID,
     });
-    expect(failed!.message).toMatch(/^oauth2: token request failed \(HTTP 503\), attempt 1; retrying in \d+ ms$/);
+    expect(failed.message).toMatch(/^oauth2: token request failed \(HTTP 503\), attempt 1; retrying in \d+ ms$/);
     const [issued] = linesOf(log, 'token:issued');
     expect(issued).toMatchObject({ level: 'info', fields: { attempts: 2 } });
-    expect(issued!.message).toContain('after 2 attempts');
+    expect(issued.message).toContain('after 2 attempts');
     expect(linesOf(log, 'token:failed')).toHaveLength(0);
   });
 
@@ -247,8 +248,8 @@ describe.each(LOGGERS)('option `logger` with %s', (_name, capture) => {
     await expect(api.get('/r')).rejects.toBeInstanceOf(TokenEndpointError);
 
     const [failed] = linesOf(log, 'token:failed');
-    expect(failed!.level).toBe('error');
-    expect(failed!.fields).toMatchObject({
+    expect(failed.level).toBe('error');
+    expect(failed.fields).toMatchObject({
       errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT',
       status: 401,
       error: 'invalid_client',
@@ -259,12 +260,15 @@ describe.each(LOGGERS)('option `logger` with %s', (_name, capture) => {
       clientId: CLIENT_ID,
       scope: 'orders:read',
     });
-    expect(failed!.message).toBe(
+    expect(failed.message).toBe(
       'oauth2: token fetch failed (invalid_client, HTTP 401) after 1 attempt; requests that need a new token fail at once for 1000 ms (cooldown)',
     );
     // Not retried, so its one attempt is only a debug line: the error line says it all.
     expect(linesOf(log, 'token:attempt-failed')).toEqual([
-      expect.objectContaining({ level: 'debug', fields: expect.not.objectContaining({ retryInMs: expect.anything() }) }),
+      expect.objectContaining({
+        level: 'debug',
+        fields: expect.not.objectContaining({ retryInMs: expect.anything() as unknown }) as unknown,
+      }),
     ]);
   });
 
@@ -277,16 +281,16 @@ describe.each(LOGGERS)('option `logger` with %s', (_name, capture) => {
     expect(servers.auth.requests).toHaveLength(1);
     const [refused, ...more] = linesOf(log, 'token:cooldown-rejected');
     expect(more).toHaveLength(0);
-    expect(refused!.level).toBe('debug');
-    expect(refused!.fields).toMatchObject({
-      remainingMs: expect.any(Number),
+    expect(refused.level).toBe('debug');
+    expect(refused.fields).toMatchObject({
+      remainingMs: expect.any(Number) as unknown,
       errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT',
       status: 401,
       error: 'invalid_client',
       clientId: CLIENT_ID,
     });
-    expect(refused!.fields.remainingMs).toBeGreaterThan(0);
-    expect(refused!.message).toMatch(
+    expect(refused.fields.remainingMs).toBeGreaterThan(0);
+    expect(refused.message).toMatch(
       /^oauth2: request refused: the token endpoint cools down for another \d+ ms after a failed fetch \(invalid_client, HTTP 401\)$/,
     );
   });
@@ -315,8 +319,8 @@ describe.each(LOGGERS)('option `logger` with %s', (_name, capture) => {
       fields: { reason: 'unauthorized' },
     });
     const [replay] = linesOf(log, 'request:replay');
-    expect(replay!.fields).toMatchObject({ replay: 1, method: 'GET', url: `${servers.api.url}/orders`, clientId: CLIENT_ID });
-    expect(replay!.message).toBe(`oauth2: GET ${servers.api.url}/orders answered 401; replaying with a fresh token (replay 1)`);
+    expect(replay.fields).toMatchObject({ replay: 1, method: 'GET', url: `${servers.api.url}/orders`, clientId: CLIENT_ID });
+    expect(replay.message).toBe(`oauth2: GET ${servers.api.url}/orders answered 401; replaying with a fresh token (replay 1)`);
     expect(log.output()).not.toContain('customer=42');
   });
 
@@ -330,7 +334,7 @@ describe.each(LOGGERS)('option `logger` with %s', (_name, capture) => {
       {
         level: 'info',
         message: 'oauth2: cached access token dropped: handle.invalidate() was called',
-        fields: expect.objectContaining({ reason: 'manual', clientId: CLIENT_ID }),
+        fields: expect.objectContaining({ reason: 'manual', clientId: CLIENT_ID }) as unknown,
       },
     ]);
   });
@@ -345,19 +349,19 @@ describe.each(LOGGERS)('option `logger` with %s', (_name, capture) => {
 
     const [warning, ...more] = log.lines().filter((line) => line.level === 'warn');
     expect(more).toHaveLength(0);
-    expect(warning!.fields).toEqual({
+    expect(warning.fields).toEqual({
       event: 'token:issued',
       errorName: 'RangeError',
       errorMessage: 'dashboard not ready',
       ...(_name === 'a winston child logger' ? { service: 'billing' } : {}),
     });
-    expect(warning!.message).toBe('oauth2: an event listener of token:issued threw RangeError; the request went on');
+    expect(warning.message).toBe('oauth2: an event listener of token:issued threw RangeError; the request went on');
   });
 
   it('a client assertion (client_secret_jwt) is not logged either', async () => {
     const { api, log } = connect({ tokenEndpointAuthMethod: 'client_secret_jwt' });
     await api.get('/r');
-    expect(servers.auth.requests[0]!.params.get('client_assertion')).toEqual(expect.any(String));
+    expect(servers.auth.requests[0].params.get('client_assertion')).toEqual(expect.any(String));
     expect(linesOf(log, 'token:issued')).toHaveLength(1);
     // afterEach searches every log line for the assertion the server received.
   });
@@ -453,7 +457,7 @@ describe('option `logger`: validation', () => {
     ['an empty object', {}, 'debug, info, warn, error'],
     ['a string', 'x', 'debug, info, warn, error'],
     ['null', null, 'debug, info, warn, error'],
-    ['an object without warn and error', { debug() {}, info() {} }, 'warn, error'],
+    ['an object without warn and error', { debug: () => {}, info: () => {} }, 'warn, error'],
   ])('%s is refused, naming `logger` and the missing methods', (_what, logger, missing) => {
     const error = rejectionOf({ tokenEndpoint: 'https://auth.example/token', clientId: 'id', clientSecret: 'secret', logger });
     expect(error.option).toBe('logger');

@@ -49,6 +49,13 @@ interface Provider {
   stderr: string[];
 }
 
+/** The members of the server's discovery document the tests read. */
+interface DiscoveryDocument {
+  issuer: string;
+  token_endpoint: string;
+  token_endpoint_auth_methods_supported: string[];
+}
+
 async function startProvider(): Promise<Provider> {
   const script = path.join(__dirname, 'support', 'oidc-provider-server.mjs');
   const child = spawn(process.execPath, [script], {
@@ -61,12 +68,13 @@ async function startProvider(): Promise<Provider> {
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
-      if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]));
+      // The child's first line, {"issuer", "port"} (support/oidc-provider-server.mjs).
+      if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]) as { issuer: string });
     });
     child.once('exit', (code) => reject(new Error(`oidc-provider exited with ${code}: ${stderr.join('')}`)));
   });
   // The token endpoint as the server itself publishes it (RFC 8414 / OpenID Connect Discovery).
-  const { data } = await axios.get(`${ready.issuer}/.well-known/openid-configuration`);
+  const { data } = await axios.get<DiscoveryDocument>(`${ready.issuer}/.well-known/openid-configuration`);
   return {
     issuer: data.issuer,
     tokenEndpoint: data.token_endpoint,
@@ -89,7 +97,7 @@ describe('interop with oidc-provider (an independent OpenID Certified authorizat
   });
 
   function handleFor(options: Partial<OAuth2Options> & { clientId: string }) {
-    return oauth2(axios.create(), { tokenEndpoint: provider.tokenEndpoint, ...options } as OAuth2Options);
+    return oauth2(axios.create(), { tokenEndpoint: provider.tokenEndpoint, ...options });
   }
 
   it('publishes both JWT methods and the token endpoint we use', () => {

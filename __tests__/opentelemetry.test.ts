@@ -89,7 +89,7 @@ async function unregisterSdk(sdk: Sdk | undefined): Promise<void> {
 async function exportedMetrics(sdk: Sdk): Promise<Map<string, MetricData>> {
   await sdk.reader.forceFlush();
   const exported = sdk.metricExporter.getMetrics();
-  const latest = exported[exported.length - 1];
+  const latest = exported.at(-1);
   const byName = new Map<string, MetricData>();
   for (const scope of latest?.scopeMetrics ?? []) {
     if (scope.scope.name !== INSTRUMENTATION_SCOPE) continue;
@@ -100,8 +100,8 @@ async function exportedMetrics(sdk: Sdk): Promise<Map<string, MetricData>> {
 }
 
 /** A metric's data points as [attributes, value] pairs. */
-function points(metric: MetricData | undefined): Array<{ attributes: Record<string, unknown>; value: unknown }> {
-  return ((metric?.dataPoints ?? []) as Array<DataPoint<unknown>>).map((point) => ({
+function points(metric: MetricData | undefined): { attributes: Record<string, unknown>; value: unknown }[] {
+  return ((metric?.dataPoints ?? []) as DataPoint<unknown>[]).map((point) => ({
     attributes: { ...point.attributes },
     value: point.value,
   }));
@@ -127,16 +127,14 @@ async function serializeEverything(sdk: Sdk): Promise<string> {
     scope: span.instrumentationScope,
   }));
   await sdk.reader.forceFlush();
-  const metricData = sdk.metricExporter
-    .getMetrics()
-    .flatMap((resource) =>
-      resource.scopeMetrics.flatMap((scope) =>
-        scope.metrics.map((metric) => ({
-          descriptor: metric.descriptor,
-          points: (metric.dataPoints as Array<DataPoint<unknown>>).map((point) => point.attributes),
-        })),
-      ),
-    );
+  const metricData = sdk.metricExporter.getMetrics().flatMap((resource) =>
+    resource.scopeMetrics.flatMap((scope) =>
+      scope.metrics.map((metric) => ({
+        descriptor: metric.descriptor,
+        points: (metric.dataPoints as DataPoint<unknown>[]).map((point) => point.attributes),
+      })),
+    ),
+  );
   return JSON.stringify({ spans, metricData });
 }
 
@@ -230,7 +228,7 @@ describe('OpenTelemetry: spans and metrics through @opentelemetry/api', () => {
     const duration = recorded.get(METRICS.tokenFetchDuration)!;
     expect(duration.descriptor).toMatchObject({ unit: 's' });
     expect(duration.dataPointType).toBe(DataPointType.HISTOGRAM);
-    const [point, ...morePoints] = duration.dataPoints as Array<DataPoint<Histogram>>;
+    const [point, ...morePoints] = duration.dataPoints as DataPoint<Histogram>[];
     expect(morePoints).toEqual([]);
     expect(point.attributes).toEqual({ ...clientMetricAttributes(), 'oauth2.token.result': 'success', 'oauth2.token.renewal': false });
     expect(point.value.count).toBe(1);
@@ -290,7 +288,7 @@ describe('OpenTelemetry: spans and metrics through @opentelemetry/api', () => {
       ]),
     );
     expect(points(recorded.get(METRICS.tokenRequests))).toHaveLength(2);
-    const durations = recorded.get(METRICS.tokenFetchDuration)!.dataPoints as Array<DataPoint<Histogram>>;
+    const durations = recorded.get(METRICS.tokenFetchDuration)!.dataPoints as DataPoint<Histogram>[];
     expect(durations.map((point) => [point.attributes['oauth2.token.result'], point.value.count])).toEqual([['success', 1]]);
     await expectNoSecrets(sdk!, servers);
   });
@@ -324,7 +322,7 @@ describe('OpenTelemetry: spans and metrics through @opentelemetry/api', () => {
     expect(points(recorded.get(METRICS.tokenRequests))).toEqual([
       { attributes: { ...clientMetricAttributes(), 'oauth2.token.result': 'failure', ...failure }, value: 1 },
     ]);
-    const [duration] = recorded.get(METRICS.tokenFetchDuration)!.dataPoints as Array<DataPoint<Histogram>>;
+    const [duration] = recorded.get(METRICS.tokenFetchDuration)!.dataPoints as DataPoint<Histogram>[];
     expect(duration.attributes).toEqual({
       ...clientMetricAttributes(),
       'oauth2.token.result': 'failure',
@@ -402,7 +400,7 @@ describe('OpenTelemetry: spans and metrics through @opentelemetry/api', () => {
     expect(first.attributes['oauth2.token.renewal']).toBe(false);
     expect(renewal.attributes['oauth2.token.renewal']).toBe(true);
     expect(renewal.parentSpanContext?.spanId).toBe(parent.spanContext().spanId);
-    const durations = (await exportedMetrics(sdk!)).get(METRICS.tokenFetchDuration)!.dataPoints as Array<DataPoint<Histogram>>;
+    const durations = (await exportedMetrics(sdk!)).get(METRICS.tokenFetchDuration)!.dataPoints as DataPoint<Histogram>[];
     expect(durations.map((point) => [point.attributes['oauth2.token.renewal'], point.value.count])).toEqual([
       [false, 1],
       [true, 1],
@@ -419,7 +417,7 @@ describe('OpenTelemetry: spans and metrics through @opentelemetry/api', () => {
     await expect(api.get('/x')).rejects.toBeInstanceOf(TokenEndpointError);
     expect(tokenSpans(sdk!)[0].attributes['oauth2.error']).toBe('_OTHER');
     expect(points((await exportedMetrics(sdk!)).get(METRICS.tokenRequests))).toEqual([
-      { attributes: expect.objectContaining({ 'oauth2.error': '_OTHER', 'http.response.status_code': 400 }), value: 1 },
+      { attributes: expect.objectContaining({ 'oauth2.error': '_OTHER', 'http.response.status_code': 400 }) as unknown, value: 1 },
     ]);
   });
 
@@ -458,14 +456,12 @@ describe('OpenTelemetry: spans and metrics through @opentelemetry/api', () => {
 
   it('a server that echoes the secret into its error fields does not get it into telemetry', async () => {
     servers.auth.override = (_req, res) => {
-      res
-        .writeHead(400, { 'Content-Type': 'application/json' })
-        .end(
-          JSON.stringify({
-            error: CLIENT_SECRET,
-            error_description: `bad client ${CLIENT_ID}:${CLIENT_SECRET} (${basicCredentials(CLIENT_ID, CLIENT_SECRET)})`,
-          }),
-        );
+      res.writeHead(400, { 'Content-Type': 'application/json' }).end(
+        JSON.stringify({
+          error: CLIENT_SECRET,
+          error_description: `bad client ${CLIENT_ID}:${CLIENT_SECRET} (${basicCredentials(CLIENT_ID, CLIENT_SECRET)})`,
+        }),
+      );
       return true;
     };
     const api = connect({ tokenRetry: FAST_RETRY });
@@ -516,6 +512,7 @@ describe('OpenTelemetry: without an SDK, or without @opentelemetry/api', () => {
           loads.push('@opentelemetry/api');
           throw Object.assign(new Error("Cannot find module '@opentelemetry/api'"), { code: 'MODULE_NOT_FOUND' });
         });
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load of a fresh copy
         isolated = require('../lib') as typeof import('../lib');
       });
       // Not at import: only when oauth2() asks, and once.

@@ -53,7 +53,7 @@ describe('which requests get the bearer token (SPEC §6)', () => {
     api.defaults.baseURL = 'https://api.example.com';
     await api.get('https://elsewhere.example.com/x');
     await api.get('/y');
-    expect(apiMock.history.get.map((r) => r.headers?.Authorization)).toEqual([undefined, 'Bearer tok']);
+    expect(apiMock.history.get.map((r): unknown => r.headers?.Authorization)).toEqual([undefined, 'Bearer tok']);
   });
 
   it('a baseURL that names no http(s) origin allows none', async () => {

@@ -50,7 +50,7 @@ describe('request bodies are replayed intact', () => {
     expect(replay.body.toString('utf8')).toContain('invoice-7');
   });
 
-  it.each<[string, () => { data: unknown; change(): void }]>([
+  it.each<[string, () => { data: unknown; change: () => void }]>([
     [
       'URLSearchParams',
       () => {
@@ -117,7 +117,7 @@ describe('request bodies are replayed intact', () => {
       oauth2(api, clientOptions(servers));
       await api.get('/warm', { httpAgent: agent });
       servers.auth.revokeAll();
-      const response = await api.get('/streamed', { httpAgent: agent, responseType: 'stream', timeout: 3_000 });
+      const response = await api.get<Readable>('/streamed', { httpAgent: agent, responseType: 'stream', timeout: 3_000 });
       expect(response.status).toBe(200);
       response.data.resume();
       expect(servers.api.requests.map((r) => r.status)).toEqual([200, 401, 200]);
@@ -145,8 +145,9 @@ if (hasFetchAdapter) {
       api.defaults.adapter = 'fetch';
       let refused: ReadableStream<Uint8Array> | undefined;
       // Registered before oauth2(): it sees the 401 before the plugin replays it.
-      api.interceptors.response.use(undefined, (error: { response?: { status?: number; data?: ReadableStream<Uint8Array> } }) => {
-        if (error.response?.status === 401) refused = error.response.data;
+      api.interceptors.response.use(undefined, (error: unknown) => {
+        const { response } = error as { response?: { status?: number; data?: ReadableStream<Uint8Array> } };
+        if (response?.status === 401) refused = response.data;
         return Promise.reject(error);
       });
       oauth2(api, clientOptions(servers));

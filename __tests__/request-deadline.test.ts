@@ -35,7 +35,7 @@ describe.each(axiosCopies)('on %s', (_name, axios: AxiosStatic) => {
   it('the time spent waiting counts against the timeout of the request sent afterwards', async () => {
     const api = axios.create({ baseURL: servers.api.url });
     oauth2(api, clientOptions(servers));
-    const seen: Array<number | undefined> = [];
+    const seen: (number | undefined)[] = [];
     api.defaults.adapter = ((config: { timeout?: number }) => {
       seen.push(config.timeout);
       return Promise.resolve({ data: 'ok', status: 200, statusText: 'OK', headers: {}, config, request: {} });

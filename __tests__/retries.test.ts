@@ -46,7 +46,7 @@ describe('401 refresh and replay (`retries`)', () => {
 
   it.each([403, 500])('a %d is not replayed', async (status) => {
     const { listenOnLoopback } = await import('../examples/servers/listen');
-    const seen: Array<string | undefined> = [];
+    const seen: (string | undefined)[] = [];
     const other = await listenOnLoopback((req, res) => {
       seen.push(req.headers.authorization);
       res.writeHead(status).end();
@@ -106,6 +106,7 @@ describe('401 refresh and replay (`retries`)', () => {
       return config;
     });
     api.interceptors.response.use(
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-return -- on purpose: an app's interceptor that hands on the body, not the response
       (response) => response.data,
       (error: unknown) => {
         seenErrors += 1;

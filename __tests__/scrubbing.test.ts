@@ -19,7 +19,7 @@ describe('server text is scrubbed of the client secret in every plausible encodi
   const json = (text: string) => JSON.stringify(text).slice(1, -1);
   const asciiJson = (text: string) => json(text).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
-  const echoes: Array<[string, string]> = [
+  const echoes: [string, string][] = [
     ['raw', SECRET],
     ['form-encoded', form(SECRET)],
     ['percent-encoded', percent(SECRET)],
@@ -54,7 +54,10 @@ describe('server text is scrubbed of the client secret in every plausible encodi
     const api = servers.newApi();
     oauth2(api, { tokenEndpoint: servers.auth.tokenEndpoint, clientId: CLIENT_ID, clientSecret: SECRET });
     const error = (await api.get('/x').catch((e: unknown) => e)) as Error;
-    expect(error).toMatchObject({ code: 'ERR_OAUTH2_TOKEN_ENDPOINT', errorDescription: expect.stringContaining('bad secret <') });
+    expect(error).toMatchObject({
+      code: 'ERR_OAUTH2_TOKEN_ENDPOINT',
+      errorDescription: expect.stringContaining('bad secret <') as unknown,
+    });
     for (const text of [error.message, error.stack ?? '', inspect(error, { depth: Infinity }), JSON.stringify(error)]) {
       expect(text).not.toContain(echoed);
     }

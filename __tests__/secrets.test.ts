@@ -16,7 +16,8 @@ const CONTROL_SECRET = 'ctrl\tsecret-walrus-31';
 
 /** Every way an error can be printed or shipped to a log. */
 function renderings(error: unknown): string[] {
-  const views = [inspect(error, { depth: Infinity }), JSON.stringify(error) ?? ''];
+  // JSON.stringify gives undefined for undefined and functions, whatever its declared type says.
+  const views = [inspect(error, { depth: Infinity }), (JSON.stringify(error) as string | undefined) ?? ''];
   if (error instanceof Error) views.push(error.message, error.stack ?? '');
   const toJSON = (error as { toJSON?: () => unknown }).toJSON;
   if (typeof toJSON === 'function') views.push(JSON.stringify(toJSON.call(error)));

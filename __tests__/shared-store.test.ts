@@ -49,21 +49,21 @@ describe('sharing tokens through a store', () => {
   it('the stored value is sealed: neither the token nor any part of it is readable, and it opens under its own key only', async () => {
     const store = memoryStore();
     const [member] = fleet(store, 1);
-    const token = await member!.handle.getToken();
+    const token = await member.handle.getToken();
     const stored = [...store.values.values()].map((entry) => entry.value);
     expect(stored).toHaveLength(1);
     for (const value of stored) {
       expect(value).toMatch(/^v1\.[\w-]+\.[\w-]+\.[\w-]+$/);
       expect(value).not.toContain(token);
-      expect(Buffer.from(value.split('.')[2]!, 'base64url').toString('latin1')).not.toContain(token.slice(0, 8));
+      expect(Buffer.from(value.split('.')[2], 'base64url').toString('latin1')).not.toContain(token.slice(0, 8));
     }
     expect(JSON.stringify([...store.values.keys()])).not.toContain(CLIENT_SECRET);
     // The same value put under another client's key does not open there: that client fetches its own.
     const [keyA] = [...store.values.keys()];
-    const other = fleet(store, 1, { scope: 'other' })[0]!;
+    const other = fleet(store, 1, { scope: 'other' })[0];
     const otherToken = await other.handle.getToken();
     const keyB = [...store.values.keys()].find((key) => key !== keyA && key.includes(':token:'))!;
-    store.values.set(keyB, { ...store.values.get(keyA!)! });
+    store.values.set(keyB, { ...store.values.get(keyA)! });
     other.handle.invalidate();
     const again = await other.handle.getToken();
     expect(again).not.toBe(token);
@@ -75,15 +75,15 @@ describe('sharing tokens through a store', () => {
     const store = memoryStore({ operationTimeoutMs: 100 });
     const [member] = fleet(store, 1, { tokenRetry: { retries: 0 } });
     store.failing = true;
-    await expect(member!.api.get('/a')).resolves.toMatchObject({ status: 200 });
-    member!.handle.invalidate();
-    await expect(member!.api.get('/b')).resolves.toMatchObject({ status: 200 });
-    expect(member!.events.filter((event) => event.event === 'store:unavailable')).toHaveLength(1);
+    await expect(member.api.get('/a')).resolves.toMatchObject({ status: 200 });
+    member.handle.invalidate();
+    await expect(member.api.get('/b')).resolves.toMatchObject({ status: 200 });
+    expect(member.events.filter((event) => event.event === 'store:unavailable')).toHaveLength(1);
     store.failing = false;
     await new Promise((resolve) => setTimeout(resolve, 1_100));
-    member!.handle.invalidate();
-    await member!.api.get('/c');
-    expect(member!.events.filter((event) => event.event === 'store:available')).toHaveLength(1);
+    member.handle.invalidate();
+    await member.api.get('/c');
+    expect(member.events.filter((event) => event.event === 'store:available')).toHaveLength(1);
     expect(store.values.size).toBeGreaterThan(0);
   });
 
@@ -92,7 +92,7 @@ describe('sharing tokens through a store', () => {
     store.get = () => new Promise(() => {});
     const [member] = fleet(store, 1);
     const started = performance.now();
-    await expect(member!.api.get('/a')).resolves.toMatchObject({ status: 200 });
+    await expect(member.api.get('/a')).resolves.toMatchObject({ status: 200 });
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 
@@ -100,13 +100,13 @@ describe('sharing tokens through a store', () => {
     const store = memoryStore({ leaseTtlMs: 300, pollIntervalMs: 20 });
     // A lease taken by a process that is gone.
     const [member] = fleet(store, 1);
-    await member!.handle.getToken();
+    await member.handle.getToken();
     const leaseKey = [...store.values.keys()].find((key) => key.includes(':token:'))!.replace(':token:', ':lease:');
     store.values.clear();
     store.values.set(leaseKey, { value: 'dead-process', expiresAt: Date.now() + 300 });
     const [late] = fleet(store, 1);
     const started = performance.now();
-    await late!.handle.getToken();
+    await late.handle.getToken();
     expect(performance.now() - started).toBeGreaterThanOrEqual(250);
     expect(performance.now() - started).toBeLessThan(1_500);
     expect(servers.auth.requests).toHaveLength(2);

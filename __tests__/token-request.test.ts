@@ -31,7 +31,7 @@ describe('the token request (RFC 6749 §4.4.2)', () => {
   it('joins an array scope with one space', async () => {
     const { handle, authMock } = setup({ scope: ['a', 'b', 'c'] });
     await handle.getToken();
-    expect(new URLSearchParams(authMock.history.post[0].data).get('scope')).toBe('a b c');
+    expect(new URLSearchParams(authMock.history.post[0].data as string).get('scope')).toBe('a b c');
   });
 
   it('omits scope when it is empty', async () => {
@@ -61,7 +61,7 @@ describe('the token request (RFC 6749 §4.4.2)', () => {
   it('sends extra parameters such as audience and RFC 8707 resource in the same body', async () => {
     const { handle, authMock } = setup({ extraParams: { audience: 'billing', resource: ['https://a.example', 'https://b.example'] } });
     await handle.getToken();
-    const params = new URLSearchParams(authMock.history.post[0].data);
+    const params = new URLSearchParams(authMock.history.post[0].data as string);
     expect(params.get('audience')).toBe('billing');
     expect(params.getAll('resource')).toEqual(['https://a.example', 'https://b.example']);
   });
@@ -78,6 +78,6 @@ describe('the token request (RFC 6749 §4.4.2)', () => {
     for (const request of authMock.history.post) {
       expect(String(request.headers?.Authorization)).toMatch(/^Basic /);
     }
-    expect(apiMock.history.get.map((r) => r.headers?.Authorization)).toEqual(['Bearer tok-1', 'Bearer tok-2']);
+    expect(apiMock.history.get.map((r): unknown => r.headers?.Authorization)).toEqual(['Bearer tok-1', 'Bearer tok-2']);
   });
 });

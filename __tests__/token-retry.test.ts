@@ -26,7 +26,7 @@ describe('token endpoint retries (tokenRetry)', () => {
     handle: ReturnType<typeof connect>['handle'],
     name: Name,
   ) {
-    const seen: Array<OAuth2Event<Name>> = [];
+    const seen: OAuth2Event<Name>[] = [];
     handle.on(name, (event) => seen.push(event));
     return seen;
   }
@@ -40,7 +40,11 @@ describe('token endpoint retries (tokenRetry)', () => {
       expect(servers.auth.requests).toHaveLength(2);
       expect(script.arrivals).toHaveLength(2);
       expect(failed).toHaveLength(1);
-      expect(failed[0]).toMatchObject({ attempt: 1, errorCode: 'ERR_OAUTH2_TOKEN_REQUEST_FAILED', retryInMs: expect.any(Number) });
+      expect(failed[0]).toMatchObject({
+        attempt: 1,
+        errorCode: 'ERR_OAUTH2_TOKEN_REQUEST_FAILED',
+        retryInMs: expect.any(Number) as unknown,
+      });
       // The token of the second attempt is the one the API saw.
       expect(servers.api.requests[0].headers.authorization).toBe(`Bearer ${servers.auth.everIssued[0]}`);
     });
@@ -221,7 +225,7 @@ describe('token endpoint retries (tokenRetry)', () => {
       expect(hurried.ok).toBe(false);
       const timedOut = (hurried as { error: unknown }).error;
       expect(axios.isAxiosError(timedOut)).toBe(true);
-      expect(timedOut).toMatchObject({ code: expect.stringMatching(/^(ECONNABORTED|ETIMEDOUT)$/), config: { url: '/hurried' } });
+      expect(timedOut).toMatchObject({ code: expect.stringMatching(/^(ECONNABORTED|ETIMEDOUT)$/) as unknown, config: { url: '/hurried' } });
       expect(hurried.ms).toBeGreaterThanOrEqual(450);
       expect(hurried.ms).toBeLessThan(1_500);
       expect(patient.ok).toBe(true);
@@ -295,12 +299,12 @@ describe('token endpoint retries (tokenRetry)', () => {
         attempt: 1,
         status: 503,
         errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT',
-        retryInMs: expect.any(Number),
+        retryInMs: expect.any(Number) as unknown,
         renewal: false,
         tokenEndpoint: servers.auth.tokenEndpoint,
         clientId: CLIENT_ID,
       }),
-      expect.objectContaining({ fetchId, attempt: 2, status: 502, retryInMs: expect.any(Number) }),
+      expect.objectContaining({ fetchId, attempt: 2, status: 502, retryInMs: expect.any(Number) as unknown }),
     ]);
     expect(failed[0].retryInMs).toBeLessThan(20);
     expect(failed[1].retryInMs).toBeLessThan(40);
@@ -315,7 +319,7 @@ describe('token endpoint retries (tokenRetry)', () => {
     const token = await handle.getToken();
     expect(servers.auth.everIssued).toEqual([token]);
     expect(failed).toEqual([
-      expect.objectContaining({ attempt: 1, retryInMs: expect.any(Number), errorCode: 'ERR_OAUTH2_TOKEN_REQUEST_FAILED' }),
+      expect.objectContaining({ attempt: 1, retryInMs: expect.any(Number) as unknown, errorCode: 'ERR_OAUTH2_TOKEN_REQUEST_FAILED' }),
     ]);
     expect(issued).toEqual([expect.objectContaining({ attempts: 2 })]);
   });

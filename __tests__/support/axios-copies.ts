@@ -10,7 +10,7 @@ import axios, { type AxiosStatic } from 'axios';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const legacy = require('axios-legacy') as AxiosStatic;
 
-export const axiosCopies: ReadonlyArray<readonly [string, AxiosStatic]> = [
+export const axiosCopies: readonly (readonly [string, AxiosStatic])[] = [
   [`axios ${axios.VERSION}`, axios],
   [`axios ${legacy.VERSION}`, legacy],
 ];
@@ -19,7 +19,7 @@ export const axiosCopies: ReadonlyArray<readonly [string, AxiosStatic]> = [
  * Resolves `localhost` and every `*.localhost` to 127.0.0.1, so that a test can redirect
  * from `localhost` to a subdomain of it (this machine's resolver knows only `localhost`).
  */
-const loopbackLookup = ((hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+const loopbackLookup = ((hostname: string, options: { all?: boolean } | undefined, callback: (...args: unknown[]) => void) => {
   if (hostname !== 'localhost' && !hostname.endsWith('.localhost')) {
     callback(Object.assign(new Error(`not a loopback name: ${hostname}`), { code: 'ENOTFOUND' }));
   } else if (options?.all) {
@@ -31,5 +31,5 @@ const loopbackLookup = ((hostname: string, options: { all?: boolean }, callback:
 
 /** An http agent for `*.localhost` names. */
 export function loopbackAgent(): http.Agent {
-  return new http.Agent({ lookup: loopbackLookup } as http.AgentOptions);
+  return new http.Agent({ lookup: loopbackLookup });
 }

@@ -33,7 +33,7 @@ export interface Script {
  * `faults[n]` (null: the real answer, a token), and every one past the list gets `then`
  * (default null: real tokens). Records when each request arrived, on the server side.
  */
-export function scriptTokenEndpoint(auth: AuthorizationServer, faults: ReadonlyArray<Fault | null>, then: Fault | null = null): Script {
+export function scriptTokenEndpoint(auth: AuthorizationServer, faults: readonly (Fault | null)[], then: Fault | null = null): Script {
   const arrivals: number[] = [];
   auth.override = (_req, res) => {
     const index = arrivals.length;
