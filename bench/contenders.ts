@@ -64,7 +64,8 @@ export const SETUPS: Readonly<Record<ContenderName, (instance: AxiosInstance, en
   /** axios-oauth-client fetches, axios-token-interceptor caches for expires_in and attaches (both READMEs). */
   'oauth-client'(instance, { tokenEndpoint }) {
     const getClientCredentials = clientCredentials(axios.create(), tokenEndpoint, 'oauth-client', CLIENT_SECRETS['oauth-client']);
-    const cache = tokenProvider.tokenCache<TokenBody>(() => getClientCredentials(undefined /* no scope */), {
+    // axios-oauth-client is typed `any` throughout; its function resolves to the token response's body.
+    const cache = tokenProvider.tokenCache<TokenBody>(() => getClientCredentials(undefined /* no scope */) as Promise<TokenBody>, {
       getMaxAge: (body) => body.expires_in * 1000,
     });
     instance.interceptors.request.use(
@@ -82,12 +83,12 @@ export const SETUPS: Readonly<Record<ContenderName, (instance: AxiosInstance, en
     const refreshAuthLogic = (failedRequest: AxiosError): Promise<void> =>
       fetchToken(tokenEndpoint, 'auth-refresh').then((token) => {
         accessToken = token;
-        failedRequest.response!.config.headers['Authorization'] = `Bearer ${token}`;
+        failedRequest.response!.config.headers.Authorization = `Bearer ${token}`;
         return Promise.resolve();
       });
     createAuthRefresh(instance, refreshAuthLogic);
     instance.interceptors.request.use((request) => {
-      request.headers['Authorization'] = `Bearer ${accessToken}`;
+      request.headers.Authorization = `Bearer ${accessToken}`;
       return request;
     });
   },

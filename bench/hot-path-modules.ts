@@ -46,7 +46,8 @@ function progress(message: string): void {
  * fork would otherwise pass on) is not there, and NODE_OPTIONS is dropped for the same reason.
  */
 function runChild(system: ModuleSystem, job: object, extraFlags: readonly string[]): Promise<ChildReport> {
-  const { NODE_OPTIONS: _dropped, ...env } = process.env;
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
   const child = fork(CHILD_FILES[system], [], {
     execArgv: ['--expose-gc', ...extraFlags],
     env: { ...env, HOT_PATH_JOB: JSON.stringify(job) },

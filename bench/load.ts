@@ -11,7 +11,8 @@ import { clock, STARTED_AT_HEADER } from './protocol';
  * through tsx, so the flag is set at run time and `gc` taken from a fresh context.
  */
 export const collectGarbage: () => void =
-  globalThis.gc ??
+  // Called without options, gc collects synchronously (the Promise-returning overload takes `{ execution: 'async' }`).
+  (globalThis.gc as (() => void) | undefined) ??
   (() => {
     v8.setFlagsFromString('--expose-gc');
     return vm.runInNewContext('gc') as () => void;

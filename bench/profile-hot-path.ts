@@ -67,8 +67,9 @@ function frameName({ functionName, url, lineNumber, columnNumber }: CallFrame): 
   let line = lineNumber + 1;
   let mapped = false;
   if (file.endsWith('.ts')) {
-    const entry = findSourceMap(file)?.findEntry(lineNumber, columnNumber) as { originalLine?: number } | undefined;
-    if (entry?.originalLine !== undefined) {
+    // `{}` when the position has no mapping.
+    const entry = findSourceMap(file)?.findEntry(lineNumber, columnNumber);
+    if (entry !== undefined && 'originalLine' in entry) {
       line = entry.originalLine + 1;
       mapped = true;
     }

@@ -46,6 +46,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import axios from 'axios';
 import { measureHotPathModules } from './hot-path-modules';
 import { measureOutage } from './outage';
 import { render, type Results } from './report';
@@ -55,11 +56,10 @@ import { readSettings, type Settings } from './settings';
 
 function describeRun(settings: Settings, seconds: number): string {
   const cpus = os.cpus();
-  const axiosVersion = (require('axios/package.json') as { version: string }).version;
   return [
     `## axios-client-credentials benchmark${settings.quick ? ' (BENCH_QUICK)' : ''}`,
     '',
-    `Node ${process.version}, axios ${axiosVersion}, ${os.platform()} ${os.arch()}, ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}; ` +
+    `Node ${process.version}, axios ${axios.VERSION}, ${os.platform()} ${os.arch()}, ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}; ` +
       `${settings.rounds} interleaved rounds of ${settings.requestsAt1.toLocaleString('en-US')} requests at concurrency 1 and ` +
       `${settings.requestsAt50.toLocaleString('en-US')} at concurrency 50 per client, in slices of ${settings.sliceAt1} and ${settings.sliceAt50} taken in turns; token endpoint delay ${settings.tokenDelayMs} ms in the token scenarios; ` +
       `run took ${Math.round(seconds)} s.`,

@@ -88,7 +88,7 @@ export async function measureThroughput(servers: BenchServers, settings: Setting
     // One agent per client, with a socket for each concurrent request.
     clients[name] = await createClient(name, endpointsOf(servers), { agent: keepAliveAgent(Math.max(...CONCURRENCIES)) });
   }
-  const rounds = { 1: emptyRounds(), 50: emptyRounds() } as ThroughputRounds;
+  const rounds = { 1: emptyRounds(), 50: emptyRounds() };
   for (let round = 0; round <= settings.rounds; round++) {
     const warmup = round === 0;
     progress(warmup ? 'throughput: warm-up round' : `throughput: round ${round}/${settings.rounds}`);

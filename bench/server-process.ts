@@ -95,12 +95,15 @@ async function main(): Promise<void> {
         auth.expiresIn = command.expiresIn;
         auth.delayMs = command.delayMs;
         servedSinceConfigure = new Set();
-        return send({ type: 'reply', id: command.id });
+        send({ type: 'reply', id: command.id });
+        return;
       case 'revokeAll':
         auth.revokeAll();
-        return send({ type: 'reply', id: command.id });
+        send({ type: 'reply', id: command.id });
+        return;
       case 'stats':
-        return send({ type: 'reply', id: command.id, stats: stats() });
+        send({ type: 'reply', id: command.id, stats: stats() });
+        return;
       case 'openGates':
         return void Promise.all(
           command.names.map(async (name) => {

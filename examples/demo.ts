@@ -141,7 +141,7 @@ async function privateKeyJwt(scene: Scene): Promise<void> {
     const { alg, kid } = decodeProtectedHeader(assertion);
     const { iss, sub, aud, jti, iat, exp } = decodeJwt(assertion);
     trace.outcome(
-      `assertion: alg ${alg}, kid ${kid}, iss = sub = ${iss === sub ? iss : '(differ)'}, aud ${aud}, exp - iat = ${exp! - iat!} s, jti …${String(jti).slice(-6)}; verified: ${request.assertion !== undefined}`,
+      `assertion: alg ${alg}, kid ${kid}, iss = sub = ${iss === sub ? iss : '(differ)'}, aud ${String(aud)}, exp - iat = ${exp! - iat!} s, jti …${String(jti).slice(-6)}; verified: ${request.assertion !== undefined}`,
     );
   }
   trace.check('token requests', trace.stepTokenRequests, 2);

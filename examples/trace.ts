@@ -8,7 +8,7 @@ import type { AuthorizationServer, ReceivedTokenRequest } from './servers/author
 import type { ReceivedResourceRequest, ResourceServer } from './servers/resource-server';
 
 // Color only on a terminal, so piped or logged output stays plain text.
-const useColor = process.stdout.isTTY === true && !('NO_COLOR' in process.env);
+const useColor = process.stdout.isTTY && !('NO_COLOR' in process.env);
 const paint =
   (code: string) =>
   (text: string): string =>
@@ -127,7 +127,7 @@ export class Trace {
     console.log(`${INDENT}${label}: ${bold(String(actual))} ${verdict}`);
   }
 
-  summary(rows: Array<[string, number, string]>): void {
+  summary(rows: [string, number, string][]): void {
     this.#flush();
     console.log(`\n${bold('Summary')}`);
     const width = Math.max(...rows.map(([label]) => label.length));
@@ -174,18 +174,18 @@ export class Trace {
 
   #flush(): void {
     // Fold each burst into one line per kind of exchange, in order of first appearance.
-    const groups: Array<{ first: Exchange; count: number; lastIndex: number }> = [];
+    const groups: { first: Exchange; count: number; lastIndex: number }[] = [];
     let interleaved = false;
-    this.#pending.splice(0).forEach((exchange, index) => {
+    for (const [index, exchange] of this.#pending.splice(0).entries()) {
       const group = exchange.kind === 'api' ? groups.find((g) => g.first.kind === 'api' && sameShape(g.first, exchange)) : undefined;
       if (group === undefined) {
         groups.push({ first: exchange, count: 1, lastIndex: index });
-        return;
+        continue;
       }
       if (group.lastIndex !== index - 1) interleaved = true;
       group.count += 1;
       group.lastIndex = index;
-    });
+    }
     for (const { first, count } of groups) printExchange(first, count);
     if (interleaved) console.log(`${INDENT}${dim('· folded into one line per kind; on the wire these exchanges interleave')}`);
   }

@@ -1,7 +1,14 @@
 import type http from 'node:http';
 import { createPublicKey, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  jwtVerify,
+  type JWTHeaderParameters,
+  type JWTPayload,
+  type ProtectedHeaderParameters,
+} from 'jose';
 import { listenOnLoopback, readBody, sendJson, type Listening } from './listen';
 
 /** One token request as the server received and decoded it. */
@@ -169,24 +176,31 @@ export class AuthorizationServer extends EventEmitter {
     try {
       received.credentials = decodeClientCredentials(req.headers.authorization, params);
     } catch {
-      return refuse(400, 'invalid_request', 'malformed client credentials');
+      refuse(400, 'invalid_request', 'malformed client credentials');
+      return;
     }
     if (this.override && (await this.override(req, res, received))) return;
     if (req.method !== 'POST' || req.url !== '/oauth2/token') {
-      return refuse(404, 'invalid_request', 'not found');
+      refuse(404, 'invalid_request', 'not found');
+      return;
     }
     const grantType = params.get('grant_type') ?? '';
     if (!GRANT_TYPES.includes(grantType)) {
-      return refuse(400, 'unsupported_grant_type');
+      refuse(400, 'unsupported_grant_type');
+      return;
     }
     let clientAuthenticated = true;
     if (params.has('client_assertion') || params.has('client_assertion_type')) {
       // RFC 6749 §2.3: a client MUST NOT use more than one authentication method per request.
       if (received.credentials !== undefined || req.headers.authorization !== undefined) {
-        return refuse(400, 'invalid_request', 'more than one client authentication method');
+        refuse(400, 'invalid_request', 'more than one client authentication method');
+        return;
       }
       const verified = await this.#verifyClientAssertion(params);
-      if (typeof verified === 'string') return refuse(401, 'invalid_client', verified);
+      if (typeof verified === 'string') {
+        refuse(401, 'invalid_client', verified);
+        return;
+      }
       received.assertion = verified;
     } else if (received.credentials === undefined && grantType === JWT_BEARER_GRANT && !params.has('client_secret')) {
       // RFC 7523 §3.1: client authentication is optional with the jwt-bearer grant.
@@ -196,21 +210,30 @@ export class AuthorizationServer extends EventEmitter {
       if (credentials === undefined || this.#clients.get(credentials.clientId) !== credentials.clientSecret) {
         // RFC 6749 §5.2: 401 with a challenge when the client used the Authorization header.
         const challenge = credentials?.via === 'basic' ? { 'WWW-Authenticate': 'Basic realm="token"' } : {};
-        return refuse(401, 'invalid_client', 'client authentication failed', challenge);
+        refuse(401, 'invalid_client', 'client authentication failed', challenge);
+        return;
       }
     }
     if (grantType === 'password') {
       const username = params.get('username');
       const password = params.get('password');
-      if (username === null || password === null) return refuse(400, 'invalid_request', 'username and password are required');
+      if (username === null || password === null) {
+        refuse(400, 'invalid_request', 'username and password are required');
+        return;
+      }
       // RFC 6749 §5.2: invalid resource owner credentials are invalid_grant.
-      if (!this.#users.has(username) || this.#users.get(username) !== password)
-        return refuse(400, 'invalid_grant', 'invalid resource owner credentials');
+      if (!this.#users.has(username) || this.#users.get(username) !== password) {
+        refuse(400, 'invalid_grant', 'invalid resource owner credentials');
+        return;
+      }
       received.grant = { type: grantType, username, clientAuthenticated };
     } else if (grantType === JWT_BEARER_GRANT) {
       const verified = await this.#verifyGrantAssertion(params.get('assertion'));
       // RFC 7523 §3.1: an assertion that is not valid is invalid_grant.
-      if (typeof verified === 'string') return refuse(400, 'invalid_grant', verified);
+      if (typeof verified === 'string') {
+        refuse(400, 'invalid_grant', verified);
+        return;
+      }
       received.grant = { type: grantType, claims: verified, clientAuthenticated };
     } else {
       received.grant = { type: grantType, clientAuthenticated };
@@ -249,8 +272,10 @@ export class AuthorizationServer extends EventEmitter {
         requiredClaims: ['exp', 'sub'],
       });
       if (payload.jti !== undefined) {
-        if (this.#seenGrantJtis.has(String(payload.jti))) return 'assertion jti already used';
-        this.#seenGrantJtis.add(String(payload.jti));
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- jose does not check the type of jti, whatever JWTPayload says
+        const jti = String(payload.jti);
+        if (this.#seenGrantJtis.has(jti)) return 'assertion jti already used';
+        this.#seenGrantJtis.add(jti);
       }
       return payload;
     } catch (error) {
@@ -264,9 +289,9 @@ export class AuthorizationServer extends EventEmitter {
     const assertion = params.get('client_assertion') ?? '';
     const clientId = params.get('client_id');
     if (clientId === null) return 'client_id missing';
-    let header: JWTHeaderParameters;
+    let header: ProtectedHeaderParameters;
     try {
-      header = decodeProtectedHeader(assertion) as JWTHeaderParameters;
+      header = decodeProtectedHeader(assertion);
     } catch {
       return 'client_assertion is not a JWS';
     }

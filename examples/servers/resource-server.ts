@@ -57,12 +57,8 @@ export class ResourceServer extends EventEmitter {
     if (this.record) this.requests.push(record);
     this.emit('answered', record);
     if (!authorized) {
-      return sendJson(
-        res,
-        401,
-        { error: 'invalid_token' },
-        { 'WWW-Authenticate': 'Bearer error="invalid_token"', 'X-Reason': 'token refused' },
-      );
+      sendJson(res, 401, { error: 'invalid_token' }, { 'WWW-Authenticate': 'Bearer error="invalid_token"', 'X-Reason': 'token refused' });
+      return;
     }
     sendJson(res, 200, { ok: true, path: req.url });
   }
