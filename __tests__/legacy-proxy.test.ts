@@ -5,7 +5,7 @@ import { listenOnLoopback, type Listening } from '../examples/servers/listen';
 import { clientOptions, useServers } from './support/servers';
 import { Site } from './support/site';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- typed as the current axios's AxiosStatic, as the tests use it, not by axios 0.27's own declarations
 const legacy = require('axios-legacy') as AxiosStatic;
 
 /**

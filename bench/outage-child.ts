@@ -24,7 +24,7 @@ type Setup = (instance: AxiosInstance, endpoints: Endpoints) => void | Promise<v
 /** How each client authorizes an instance; the plugin is the built package, which the parent built if needed. */
 function setupOf(client: OutageClient): Setup {
   if (client === 'oauth-client' || client === 'auth-refresh') return SETUPS[client];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the built package, loaded only for the plugin's clients (lib/'s types stand in)
   const { oauth2 } = require('../dist/index.js') as typeof Plugin;
   const tokenRetry = client === 'plugin-no-retry' ? { tokenRetry: false as const } : {};
   return (instance, { tokenEndpoint }) => {

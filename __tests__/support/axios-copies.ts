@@ -7,7 +7,7 @@ import axios, { type AxiosStatic } from 'axios';
  * the one `import 'axios'` gives (the current 1.x, or 1.6.0 in the lowest-axios project),
  * and axios 0.27.2 (devDependency `axios-legacy`), whose headers are plain objects.
  */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- typed as the current axios's AxiosStatic, as the tests use it, not by axios 0.27's own declarations
 const legacy = require('axios-legacy') as AxiosStatic;
 
 export const axiosCopies: readonly (readonly [string, AxiosStatic])[] = [
