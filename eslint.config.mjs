@@ -7,6 +7,7 @@
  */
 import eslint from '@eslint/js';
 import prettier from 'eslint-config-prettier';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 /**
@@ -29,7 +30,7 @@ const nodeBuiltinGlobals = Object.fromEntries(
 );
 const commonjsGlobals = Object.fromEntries(['require', 'module', 'exports', '__dirname', '__filename'].map((name) => [name, 'readonly']));
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['dist/', 'docs/', 'coverage/', 'reports/', '.stryker-tmp/', 'node_modules/', 'consumers/apps/'] },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
