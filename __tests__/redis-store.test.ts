@@ -410,7 +410,7 @@ describe('redisStore with a client that misbehaves', () => {
       ['SET', 'k', 'v', 'PX', '100', 'NX'],
       ['EVAL', expect.stringContaining("redis.call('GET', KEYS[1]) == ARGV[1]"), '1', 'k', 'v'],
     ]);
-    for (const [, options] of sent) expect(options).toEqual({ timeout: 300, typeMapping: {} });
+    for (const [, options] of sent) expect(options).toEqual({ abortSignal: expect.any(AbortSignal) as unknown, typeMapping: {} });
   });
 
   it('sends ioredis the same commands through call', async () => {

@@ -1,3 +1,4 @@
+import { storeDeadline } from './store-deadline';
 import { InvalidOptionsError } from '../errors';
 import type { TokenStore, TokenStoreSettings } from './token-store';
 
@@ -31,8 +32,8 @@ const ENCRYPTION_KEY_BYTES = 32;
 /** 32 bytes in base64: 43 characters and one `=` of padding (optional), standard or URL-safe alphabet. */
 const BASE64_KEY = /^(?:[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]|[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048])=?$/;
 
-/** Sends one command (as its arguments) through the client; `timeoutMs` bounds its wait in the client's offline queue. */
-type Send = (args: string[], timeoutMs: number) => unknown;
+/** Sends one command (as its arguments) through the client; `giveUp` aborts when the store gives up on it (out of the client's offline queue). */
+type Send = (args: string[], giveUp: AbortSignal) => unknown;
 
 /** node-redis clients whose `sendCommand` takes other arguments (routing first). */
 const NODE_REDIS_ROUTED = ['getSlotMaster', 'getMasterNode'] as const;
@@ -124,18 +125,18 @@ class RedisStore implements TokenStore {
     const command = args[0];
     const timeoutMs = this.#timeoutMs;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const giveUp = new AbortController();
+      const cancelDeadline = storeDeadline(timeoutMs, () => {
+        giveUp.abort();
         reject(new RedisStoreError(`${command} got no reply within ${timeoutMs} ms`));
-      }, timeoutMs);
-      // A store operation never keeps the process alive on its own.
-      timer.unref();
+      });
       const fail = (error: unknown) => {
-        clearTimeout(timer);
+        cancelDeadline();
         reject(failure(command, error));
       };
       let pending: unknown;
       try {
-        pending = this.#send(args, timeoutMs);
+        pending = this.#send(args, giveUp.signal);
       } catch (error) {
         fail(error);
         return;
@@ -145,7 +146,7 @@ class RedisStore implements TokenStore {
         return;
       }
       pending.then((reply) => {
-        clearTimeout(timer);
+        cancelDeadline();
         resolve(reply);
       }, fail);
     });
@@ -183,9 +184,10 @@ function senderFor(client: unknown): Send {
       }
       guardErrorEvents(client);
       const sendCommand = methods.sendCommand as (args: string[], options: object) => unknown;
-      // `timeout` takes a command out of the offline queue when it waits there too long;
+      // `abortSignal` takes a command out of the offline queue once the store gives up on it (not
+      // `timeout`: node-redis's own timer also drops a command this process was too busy to write yet);
       // an empty `typeMapping` overrides the client's own (Buffers, Maps...): plain strings and numbers.
-      return (args, timeoutMs) => sendCommand.call(client, args, { timeout: timeoutMs, typeMapping: {} });
+      return (args, giveUp) => sendCommand.call(client, args, { abortSignal: giveUp, typeMapping: {} });
     }
   }
   throw new InvalidOptionsError(

@@ -1,3 +1,4 @@
+import { storeDeadline } from './store-deadline';
 import { randomBytes } from 'node:crypto';
 import type { Emit } from '../telemetry/events';
 import type { Liveness } from '../token/liveness';
@@ -115,7 +116,17 @@ export class StoreSharing implements TokenSharing {
     }
     const leaseId = randomBytes(16).toString('base64url');
     const leased = await this.#operation(this.#store.setIfAbsent(this.#entry.leaseKey, leaseId, this.#timing.leaseTtlMs));
-    return leased ? { kind: 'fetch', leaseId } : { kind: 'wait' };
+    if (!leased) return { kind: 'wait' };
+    // The lease may be free because its holder stored its token and gave it back after the look
+    // above: look again under the lease before fetching (a holder stores before it releases).
+    const again = await this.#operation(this.#store.get(this.#entry.tokenKey));
+    const fresh = again === undefined ? undefined : this.#open(again);
+    if (again !== undefined && fresh !== undefined && fresh.token !== replacing && fresh.token !== this.#refused && isUsable(fresh)) {
+      this.#operation(this.#store.deleteIfEquals(this.#entry.leaseKey, leaseId)).catch((error: unknown) => this.#unavailable(error));
+      this.#remember(fresh.token, again);
+      return { kind: 'take', issued: { accessToken: fresh.token, lifetimeMs: remainingMs(fresh) } };
+    }
+    return { kind: 'fetch', leaseId };
   }
 
   /** Fetches under the lease, stores what it got for the others, and gives the lease back. */
@@ -161,18 +172,17 @@ export class StoreSharing implements TokenSharing {
   /** A store operation, bounded by the operation timeout; any failure is a StoreUnavailable. */
   #operation<T>(operation: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new StoreUnavailable(`the store did not answer within ${this.#timing.operationTimeoutMs} ms`)),
-        this.#timing.operationTimeoutMs,
+      const timeoutMs = this.#timing.operationTimeoutMs;
+      const cancelDeadline = storeDeadline(timeoutMs, () =>
+        reject(new StoreUnavailable(`the store did not answer within ${timeoutMs} ms`)),
       );
-      timer.unref();
       operation.then(
         (value) => {
-          clearTimeout(timer);
+          cancelDeadline();
           resolve(value);
         },
         (error: unknown) => {
-          clearTimeout(timer);
+          cancelDeadline();
           reject(new StoreUnavailable(`the store failed: ${describeStoreError(error)}`));
         },
       );
