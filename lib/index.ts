@@ -28,6 +28,8 @@ export type {
   TokenInvalidatedFields,
   CooldownRejectedFields,
   ReplayFields,
+  StoreUnavailableFields,
+  StoreAvailableFields,
 } from './telemetry/events';
 export { clientAssertionFromFile } from './client-auth/assertion-sources';
 export { redisStore, type RedisClientLike } from './stores/redis';
