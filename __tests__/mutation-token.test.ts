@@ -1,0 +1,465 @@
+import {
+  ClientAssertionError,
+  GrantAssertionError,
+  InvalidOptionsError,
+  InvalidTokenResponseError,
+  TokenEndpointError,
+  TokenRequestError,
+  TokenTimeoutError,
+} from '../lib/errors';
+import { Cooldown } from '../lib/token/cooldown';
+import { Liveness } from '../lib/token/liveness';
+import { TokenManager, usableLifetimeMs } from '../lib/token/manager';
+import type { IssuedToken } from '../lib/token/response';
+import {
+  backoffMs,
+  cooldownMs,
+  DEFAULT_RETRY_POLICY,
+  errorCodeOf,
+  involvedTheServer,
+  NO_RETRY_POLICY,
+  requestedWaitMs,
+  resolveRetryPolicy,
+  type RetryPolicy,
+} from '../lib/token/retry-policy';
+import { fetchWithRetries, type AttemptObserver } from '../lib/token/retrying-fetch';
+
+/**
+ * The token machinery's pure parts on their own (issue #12: survivors of mutation testing):
+ * the arithmetic of backoff, cooldown and expiry, the retry loop's budget and deadline
+ * edges, and the checks of option `tokenRetry`, each on a clock the test drives.
+ */
+const policy = (settings: Partial<RetryPolicy>): RetryPolicy => ({ ...DEFAULT_RETRY_POLICY, ...settings });
+const unavailable = (retryAfterMs?: number) =>
+  new TokenEndpointError({ status: 503, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+
+describe('retry policy arithmetic', () => {
+  it('backoff: full jitter under min(maxDelayMs, baseDelayMs × 2^retry), rounded down', () => {
+    const p = policy({ baseDelayMs: 100, maxDelayMs: 1_000 });
+    expect(backoffMs(p, 0, () => 0.999)).toBe(99);
+    expect(backoffMs(p, 1, () => 0.5)).toBe(100);
+    expect(backoffMs(p, 3, () => 0.5)).toBe(400);
+    expect(backoffMs(p, 4, () => 0.5)).toBe(500);
+    expect(backoffMs(p, 10, () => 0.999)).toBe(999);
+    expect(backoffMs(p, 2, () => 0)).toBe(0);
+  });
+
+  it('cooldown: cooldownMs doubled per failure in a row, capped, never below the server’s wait; 0 turns it off', () => {
+    const p = policy({ cooldownMs: 100, maxCooldownMs: 1_000 });
+    expect([1, 2, 3, 4, 5].map((streak) => cooldownMs(p, streak, undefined))).toEqual([100, 200, 400, 800, 1_000]);
+    expect(cooldownMs(p, 1, 700)).toBe(700);
+    expect(cooldownMs(p, 4, 700)).toBe(800);
+    expect(cooldownMs(p, 1_000, undefined)).toBe(1_000);
+    expect(cooldownMs(policy({ cooldownMs: 0, maxCooldownMs: 0 }), 3, 5_000)).toBe(0);
+  });
+
+  it('the server’s Retry-After is believed up to maxRetryAfterMs, and only from a TokenEndpointError', () => {
+    const p = policy({ maxRetryAfterMs: 2_000 });
+    expect(requestedWaitMs(unavailable(1_500), p)).toBe(1_500);
+    expect(requestedWaitMs(unavailable(9_000), p)).toBe(2_000);
+    expect(requestedWaitMs(unavailable(), p)).toBeUndefined();
+    expect(requestedWaitMs(new TokenTimeoutError(1_000), p)).toBeUndefined();
+  });
+
+  it('only failures that reached, or tried to reach, the server start a cooldown', () => {
+    expect(involvedTheServer(unavailable())).toBe(true);
+    expect(involvedTheServer(new TokenRequestError('socket hang up', new Error('socket hang up')))).toBe(true);
+    expect(involvedTheServer(new TokenTimeoutError(1_000))).toBe(true);
+    expect(involvedTheServer(new InvalidTokenResponseError(200, 'no token'))).toBe(true);
+    expect(involvedTheServer(new ClientAssertionError('no key'))).toBe(false);
+    expect(involvedTheServer(new GrantAssertionError('no assertion'))).toBe(false);
+    expect(involvedTheServer(new Error('foreign'))).toBe(false);
+  });
+
+  it('errorCodeOf: the library’s code, ERR_UNKNOWN for anything else', () => {
+    expect(errorCodeOf(unavailable())).toBe('ERR_OAUTH2_TOKEN_ENDPOINT');
+    expect(errorCodeOf(new Error('x'))).toBe('ERR_UNKNOWN');
+    expect(errorCodeOf('x')).toBe('ERR_UNKNOWN');
+  });
+});
+
+describe('option tokenRetry', () => {
+  const optionOf = (value: unknown): InvalidOptionsError => {
+    try {
+      resolveRetryPolicy(value);
+    } catch (error) {
+      if (error instanceof InvalidOptionsError) return error;
+    }
+    throw new Error('expected an InvalidOptionsError');
+  };
+
+  it('true and undefined are the defaults; false turns retries and the cooldown off and keeps the rest', () => {
+    expect(resolveRetryPolicy(undefined)).toBe(DEFAULT_RETRY_POLICY);
+    expect(resolveRetryPolicy(true)).toBe(DEFAULT_RETRY_POLICY);
+    expect(resolveRetryPolicy(false)).toEqual({ ...DEFAULT_RETRY_POLICY, retries: 0, cooldownMs: 0 });
+    expect(NO_RETRY_POLICY).toEqual({ ...DEFAULT_RETRY_POLICY, retries: 0, cooldownMs: 0 });
+    expect(DEFAULT_RETRY_POLICY).toEqual({
+      retries: 2,
+      baseDelayMs: 200,
+      maxDelayMs: 2_000,
+      budgetMs: 15_000,
+      maxRetryAfterMs: 60_000,
+      cooldownMs: 1_000,
+      maxCooldownMs: 30_000,
+    });
+  });
+
+  it('each setting given replaces its default; the result is frozen', () => {
+    const resolved = resolveRetryPolicy({ retries: 5, maxCooldownMs: 60_000 });
+    expect(resolved).toEqual({ ...DEFAULT_RETRY_POLICY, retries: 5, maxCooldownMs: 60_000 });
+    expect(Object.isFrozen(resolved)).toBe(true);
+  });
+
+  it('a setting may be as long as a Node.js timer takes (2^31 − 1 ms), not longer', () => {
+    expect(resolveRetryPolicy({ maxRetryAfterMs: 2_147_483_647 }).maxRetryAfterMs).toBe(2_147_483_647);
+    expect(optionOf({ maxRetryAfterMs: 2_147_483_648 }).message).toMatch(
+      /tokenRetry\.maxRetryAfterMs.*expected a non-negative integer of at most 2147483647; got 2147483648/,
+    );
+  });
+
+  it.each([
+    ['a negative number', -1, 'got -1'],
+    ['a fraction', 0.5, 'got 0.5'],
+    ['a boolean', true, 'got true'],
+    ['null', null, 'got null'],
+    ['a string', '2', 'got a string'],
+    ['a function', () => 2, 'got a function'],
+  ])('a setting that is %s is refused, and said what it was', (_, value, shown) => {
+    const error = optionOf({ retries: value });
+    expect(error.option).toBe('tokenRetry.retries');
+    expect(error.message).toContain(shown);
+  });
+
+  it('an unknown setting names the ones there are', () => {
+    expect(optionOf({ retry: 3 }).message).toContain(
+      'unknown setting; expected one of retries, baseDelayMs, maxDelayMs, budgetMs, maxRetryAfterMs, cooldownMs, maxCooldownMs',
+    );
+  });
+
+  it('maxDelayMs may equal baseDelayMs, and maxCooldownMs cooldownMs', () => {
+    expect(() => resolveRetryPolicy({ baseDelayMs: 300, maxDelayMs: 300, cooldownMs: 500, maxCooldownMs: 500 })).not.toThrow();
+  });
+});
+
+describe('the cooldown', () => {
+  it('refuses for the cooldown after a failure, says how long is left, and starts over after a success', () => {
+    const cooldown = new Cooldown(policy({ cooldownMs: 100, maxCooldownMs: 1_000 }));
+    const error = unavailable();
+    expect(cooldown.at(0)).toBeUndefined();
+    expect(cooldown.failed(error, 1_000)).toBe(100);
+    expect(cooldown.until).toBe(1_100);
+    expect(cooldown.at(1_040)).toEqual({ error, remainingMs: 60 });
+    expect(cooldown.at(1_100)).toBeUndefined();
+    expect(cooldown.failed(error, 2_000)).toBe(200);
+    expect(cooldown.at(2_199)).toEqual({ error, remainingMs: 1 });
+    cooldown.succeeded();
+    expect(cooldown.until).toBe(0);
+    expect(cooldown.at(2_199)).toBeUndefined();
+    expect(cooldown.failed(error, 3_000)).toBe(100);
+  });
+
+  it('a failure that never reached the server starts none and leaves a running one as it is', () => {
+    const cooldown = new Cooldown(policy({ cooldownMs: 100 }));
+    expect(cooldown.failed(new ClientAssertionError('no key'), 0)).toBe(0);
+    expect(cooldown.at(0)).toBeUndefined();
+    cooldown.failed(unavailable(), 0);
+    expect(cooldown.failed(new GrantAssertionError('no assertion'), 50)).toBe(0);
+    expect(cooldown.until).toBe(100);
+  });
+});
+
+describe('liveness', () => {
+  it('listeners waiting for a hold run once, when it comes; a held one runs them at once', () => {
+    const liveness = new Liveness(false);
+    const calls: string[] = [];
+    liveness.whenHeld(() => calls.push('first'));
+    liveness.whenHeld(() => calls.push('second'));
+    expect(liveness.isHeld).toBe(false);
+    expect(calls).toEqual([]);
+    liveness.hold();
+    expect(liveness.isHeld).toBe(true);
+    expect(calls).toEqual(['first', 'second']);
+    liveness.hold();
+    expect(calls).toEqual(['first', 'second']);
+    liveness.whenHeld(() => calls.push('late'));
+    expect(calls).toEqual(['first', 'second', 'late']);
+  });
+});
+
+describe('the retry loop', () => {
+  // Fake timers and clocks: every wait is exact, so the edges of the budget and the deadline can be hit.
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  function harness(settings: Partial<RetryPolicy>, failures: Error[], { attemptMs = 0, latestDeadline = Infinity } = {}) {
+    const startedAt = Date.now();
+    const reports: { attempt: number; durationMs: number; retryInMs: number | undefined }[] = [];
+    const observer: AttemptObserver = {
+      attemptStarts: () => undefined,
+      attemptFailed: (attempt, _error, durationMs, retryInMs) => reports.push({ attempt, durationMs, retryInMs }),
+    };
+    let abandoned = false;
+    const fetchOnce = jest.fn(async (): Promise<IssuedToken> => {
+      jest.setSystemTime(Date.now() + attemptMs);
+      const failure = failures.shift();
+      if (failure !== undefined) throw failure;
+      return { accessToken: 'token', lifetimeMs: 60_000 };
+    });
+    const run = async (): Promise<IssuedToken> => {
+      const result = fetchWithRetries(
+        fetchOnce,
+        policy(settings),
+        { liveness: new Liveness(true), latestDeadline: () => startedAt + latestDeadline, isAbandoned: () => abandoned },
+        observer,
+        { now: () => Date.now(), random: () => 0.5 },
+      );
+      result.catch(() => undefined);
+      await jest.runAllTimersAsync();
+      return result;
+    };
+    return { run, fetchOnce, reports, abandon: () => (abandoned = true) };
+  }
+
+  it('a Retry-After is waited instead of a backoff, and reported as the wait', async () => {
+    const { run, reports } = harness({ retries: 1 }, [unavailable(40)]);
+    await expect(run()).resolves.toMatchObject({ accessToken: 'token' });
+    expect(reports).toEqual([{ attempt: 1, durationMs: 0, retryInMs: 40 }]);
+  });
+
+  it('a wait that ends exactly at budgetMs is started; one that would end past it is not', async () => {
+    const within = harness({ retries: 1, budgetMs: 40 }, [unavailable(40)]);
+    await expect(within.run()).resolves.toMatchObject({ accessToken: 'token' });
+    const past = harness({ retries: 1, budgetMs: 39 }, [unavailable(40)]);
+    await expect(past.run()).rejects.toBeInstanceOf(TokenEndpointError);
+    expect(past.fetchOnce).toHaveBeenCalledTimes(1);
+    expect(past.reports).toEqual([{ attempt: 1, durationMs: 0, retryInMs: undefined }]);
+  });
+
+  it('the budget counts from the first attempt, the time of the attempts included', async () => {
+    const past = harness({ retries: 1, budgetMs: 100 }, [unavailable(40)], { attemptMs: 61 });
+    await expect(past.run()).rejects.toBeInstanceOf(TokenEndpointError);
+    expect(past.reports).toEqual([{ attempt: 1, durationMs: 61, retryInMs: undefined }]);
+    const within = harness({ retries: 1, budgetMs: 100 }, [unavailable(40)], { attemptMs: 60 });
+    await expect(within.run()).resolves.toMatchObject({ accessToken: 'token' });
+  });
+
+  it('a wait that ends exactly at the latest deadline of the waiting requests is started; one past it is not', async () => {
+    const within = harness({ retries: 1 }, [unavailable(40)], { latestDeadline: 40 });
+    await expect(within.run()).resolves.toMatchObject({ accessToken: 'token' });
+    const past = harness({ retries: 1 }, [unavailable(40)], { latestDeadline: 39 });
+    await expect(past.run()).rejects.toBeInstanceOf(TokenEndpointError);
+    expect(past.fetchOnce).toHaveBeenCalledTimes(1);
+  });
+
+  it('retries exactly `retries` times with the backoff of each retry, then the last failure is final', async () => {
+    const { run, fetchOnce, reports } = harness({ retries: 2, baseDelayMs: 100, maxDelayMs: 1_000 }, [
+      unavailable(),
+      unavailable(),
+      unavailable(),
+    ]);
+    await expect(run()).rejects.toBeInstanceOf(TokenEndpointError);
+    expect(fetchOnce).toHaveBeenCalledTimes(3);
+    expect(reports.map((report) => report.retryInMs)).toEqual([50, 100, undefined]);
+  });
+
+  it('a permanent failure is not retried', async () => {
+    const { run, fetchOnce } = harness({ retries: 3 }, [new TokenEndpointError({ status: 400, error: 'invalid_grant' })]);
+    await expect(run()).rejects.toBeInstanceOf(TokenEndpointError);
+    expect(fetchOnce).toHaveBeenCalledTimes(1);
+  });
+
+  it('a fetch abandoned before its next attempt makes none, and one abandoned during its pause makes no further one', async () => {
+    const before = harness({ retries: 3 }, [unavailable(20)]);
+    before.abandon();
+    await expect(before.run()).rejects.toBeInstanceOf(TokenEndpointError);
+    expect(before.fetchOnce).toHaveBeenCalledTimes(1);
+    expect(before.reports).toEqual([{ attempt: 1, durationMs: 0, retryInMs: undefined }]);
+
+    const during = harness({ retries: 3 }, [unavailable(20), unavailable(20)]);
+    const running = fetchWithRetries(
+      during.fetchOnce,
+      policy({ retries: 3 }),
+      { liveness: new Liveness(true), latestDeadline: () => Infinity, isAbandoned: () => abandonedNow },
+      { attemptStarts: () => undefined, attemptFailed: () => undefined },
+      { now: () => Date.now(), random: () => 0.5 },
+    );
+    let abandonedNow = false;
+    running.catch(() => undefined);
+    await jest.advanceTimersByTimeAsync(10);
+    abandonedNow = true;
+    await jest.runAllTimersAsync();
+    await expect(running).rejects.toBeInstanceOf(TokenEndpointError);
+    expect(during.fetchOnce).toHaveBeenCalledTimes(1);
+  });
+
+  it('a pause lasts at least its wait, though a timer fires early', async () => {
+    let calls = 0;
+    let clock = Date.now();
+    const attemptsAt: number[] = [];
+    const running = fetchWithRetries(
+      async () => {
+        attemptsAt.push(clock);
+        if (++calls === 1) throw unavailable(60);
+        return { accessToken: 'token', lifetimeMs: undefined };
+      },
+      policy({ retries: 1 }),
+      { liveness: new Liveness(true), latestDeadline: () => Infinity, isAbandoned: () => false },
+      { attemptStarts: () => undefined, attemptFailed: () => undefined },
+      // A clock of its own that the timers run ahead of: the first timer fires "early".
+      { now: () => clock, random: Math.random },
+    );
+    const started = clock;
+    await jest.advanceTimersByTimeAsync(0); // the first attempt fails; the pause starts its 60 ms timer
+    clock = started + 50;
+    await jest.advanceTimersByTimeAsync(60); // the timer fires, but by the clock 10 ms are left
+    expect(calls).toBe(1);
+    clock = started + 60;
+    await jest.advanceTimersByTimeAsync(10);
+    await expect(running).resolves.toMatchObject({ accessToken: 'token' });
+    expect(attemptsAt).toEqual([started, started + 60]);
+  });
+});
+
+describe('token lifetimes in the manager', () => {
+  it('the usable lifetime is the lifetime less 2.5 %, at most 30 s less', () => {
+    expect(usableLifetimeMs(60_000)).toBe(58_500);
+    expect(usableLifetimeMs(3_600_000)).toBe(3_570_000);
+    expect(usableLifetimeMs(1_200_000)).toBe(1_170_000);
+  });
+
+  it('a 100 s token is handed out until 97.5 s, renewed in the background from 95 s, and no longer from 97.5 s', async () => {
+    let now = 0;
+    let calls = 0;
+    const manager = new TokenManager(
+      () => {
+        calls++;
+        return Promise.resolve({ accessToken: `token-${calls}`, lifetimeMs: 100_000 });
+      },
+      { now: () => now },
+    );
+    await manager.getToken();
+    now = 94_999;
+    expect(manager.peek()).toBe('token-1');
+    expect(calls).toBe(1);
+    now = 95_000;
+    expect(manager.peek()).toBe('token-1');
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(calls).toBe(2);
+  });
+
+  it('renewal starts twice the last fetch’s time ahead, but not in the first half of the usable life; expiry ends it', async () => {
+    let now = 0;
+    let calls = 0;
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    const manager = new TokenManager(
+      () => {
+        calls++;
+        // The renewal hangs: the first token stays the cached one.
+        if (calls > 1) return new Promise<IssuedToken>(() => undefined);
+        now += 4_000;
+        return Promise.resolve({ accessToken: 'token-1', lifetimeMs: 10_000 });
+      },
+      { now: () => now },
+    );
+    await manager.getToken();
+    // Requested at 0 and fetched in 4 s: usable until 9_750; 2 × 4 s ahead is more than half (4_875).
+    now = 4_874;
+    expect(manager.peek()).toBe('token-1');
+    await tick();
+    expect(calls).toBe(1);
+    now = 4_875;
+    expect(manager.peek()).toBe('token-1');
+    await tick();
+    expect(calls).toBe(2);
+    now = 9_749;
+    expect(manager.peek()).toBe('token-1');
+    now = 9_750;
+    expect(manager.peek()).toBeUndefined();
+  });
+
+  it('a fetch as slow as a quarter of the margin renews at the margin', async () => {
+    let now = 0;
+    let calls = 0;
+    const manager = new TokenManager(
+      () => {
+        calls++;
+        if (calls > 1) return new Promise<IssuedToken>(() => undefined);
+        now += 1_000;
+        return Promise.resolve({ accessToken: 'token-1', lifetimeMs: 200_000 });
+      },
+      { now: () => now },
+    );
+    await manager.getToken();
+    // Usable until 195_000 (margin 5 s); 2 × 1 s is less than the margin: renewal from 190_000.
+    now = 189_999;
+    manager.peek();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toBe(1);
+    now = 190_000;
+    manager.peek();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toBe(2);
+  });
+
+  it('a token without a lifetime uses defaultLifetimeMs, and without that is kept until invalidated', async () => {
+    let now = 0;
+    const withDefault = new TokenManager(() => Promise.resolve({ accessToken: 'a', lifetimeMs: undefined }), {
+      now: () => now,
+      defaultLifetimeMs: 10_000,
+    });
+    await withDefault.getToken();
+    now = 9_749;
+    expect(withDefault.peek()).toBe('a');
+    now = 9_750;
+    expect(withDefault.peek()).toBeUndefined();
+    const forever = new TokenManager(() => Promise.resolve({ accessToken: 'b', lifetimeMs: undefined }), { now: () => now });
+    await forever.getToken();
+    now = Number.MAX_SAFE_INTEGER;
+    expect(forever.peek()).toBe('b');
+    forever.invalidate();
+    expect(forever.peek()).toBeUndefined();
+    expect(forever.latest()).toBe('b');
+  });
+
+  it('token:cooldown-rejected says how long is left, rounded up', async () => {
+    let now = 1_000;
+    const events: Record<string, unknown>[] = [];
+    const manager = new TokenManager(() => Promise.reject(unavailable()), {
+      now: () => now,
+      retryPolicy: policy({ retries: 0, cooldownMs: 1_000 }),
+      emit: (name, fields) => {
+        if (name === 'token:cooldown-rejected') events.push(fields as unknown as Record<string, unknown>);
+      },
+    });
+    await expect(manager.getToken()).rejects.toBeInstanceOf(TokenEndpointError);
+    now = 1_300.4;
+    await expect(manager.getToken()).rejects.toBeInstanceOf(TokenEndpointError);
+    expect(events).toEqual([expect.objectContaining({ errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT', status: 503, remainingMs: 700 })]);
+  });
+
+  it('token:failed says whether the cached token still serves, and the cooldown it started', async () => {
+    let now = 0;
+    let calls = 0;
+    const failed: Record<string, unknown>[] = [];
+    const manager = new TokenManager(
+      () => (++calls === 1 ? Promise.resolve({ accessToken: 'a', lifetimeMs: 100_000 }) : Promise.reject(unavailable())),
+      {
+        now: () => now,
+        retryPolicy: policy({ retries: 0, cooldownMs: 500 }),
+        emit: (name, fields) => {
+          if (name === 'token:failed') failed.push(fields as unknown as Record<string, unknown>);
+        },
+      },
+    );
+    await manager.getToken();
+    now = 96_000;
+    await expect(manager.getToken({ forceRefresh: true })).rejects.toBeInstanceOf(TokenEndpointError);
+    now = 98_000;
+    await expect(manager.getToken()).rejects.toBeInstanceOf(TokenEndpointError);
+    expect(failed).toEqual([
+      expect.objectContaining({ attempts: 1, renewal: false, cooldownMs: 500, tokenStillValid: true }),
+      expect.objectContaining({ attempts: 1, renewal: false, cooldownMs: 1_000, tokenStillValid: false }),
+    ]);
+  });
+});
