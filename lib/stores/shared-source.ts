@@ -7,9 +7,14 @@ import type { IssuedToken } from '../token/response';
 import { seal, unseal } from './sealing';
 import type { TokenStore } from './token-store';
 
-/** A token as stored: the token and when it stops being usable (epoch ms; null: until a 401). */
+/**
+ * A token as stored (epoch ms; null: until a 401): when it expires, counted from when its
+ * token request was sent, as a process that fetched it would count, and from when on no
+ * process may take it (its expiry less the manager's margin).
+ */
 interface StoredToken {
   token: string;
+  expiresAt: number | null;
   usableUntil: number | null;
 }
 
@@ -74,17 +79,18 @@ export class StoreSharing implements TokenSharing {
 
   async obtain(fromEndpoint: () => Promise<IssuedToken>, request: SharingRequest): Promise<SharedIssue> {
     if (Date.now() < this.#unavailableUntil) return { issued: await fromEndpoint(), source: 'endpoint' };
-    const giveUpAt = Date.now() + 2 * this.#timing.leaseTtlMs;
+    const startedAt = Date.now();
+    const giveUpAt = startedAt + 2 * this.#timing.leaseTtlMs;
     for (;;) {
       let step: Step;
       try {
-        step = await this.#nextStep(request.replacing);
+        step = await this.#nextStep(request.replacing, startedAt);
       } catch (error) {
         this.#unavailable(error);
         return { issued: await fromEndpoint(), source: 'endpoint' };
       }
       if (step.kind === 'take') return { issued: step.issued, source: 'store' };
-      if (step.kind === 'fetch') return { issued: await this.#fetchAndShare(fromEndpoint, step.leaseId), source: 'endpoint' };
+      if (step.kind === 'fetch') return { issued: await this.#fetchAndShare(fromEndpoint, step.leaseId, startedAt), source: 'endpoint' };
       // Another process is fetching. Its lease bounds the wait; past twice that, something is wrong: fetch here.
       if (Date.now() >= giveUpAt) return { issued: await fromEndpoint(), source: 'endpoint' };
       await pause(this.#timing.pollIntervalMs, request.liveness);
@@ -100,7 +106,7 @@ export class StoreSharing implements TokenSharing {
   }
 
   /** What to do now: take the stored token, fetch under the lease just taken, or wait. */
-  async #nextStep(replacing: string | undefined): Promise<Step> {
+  async #nextStep(replacing: string | undefined, startedAt: number): Promise<Step> {
     const value = await this.#operation(this.#store.get(this.#entry.tokenKey));
     this.#available();
     if (value !== undefined) {
@@ -108,7 +114,7 @@ export class StoreSharing implements TokenSharing {
       const isNew = stored !== undefined && stored.token !== replacing && stored.token !== this.#refused;
       if (stored !== undefined && isNew && isUsable(stored)) {
         this.#remember(stored.token, value);
-        return { kind: 'take', issued: { accessToken: stored.token, lifetimeMs: remainingMs(stored) } };
+        return { kind: 'take', issued: { accessToken: stored.token, lifetimeMs: lifetimeSince(stored, startedAt) } };
       }
       // The refused token, or one that does not open (another key, altered, garbage): it must go.
       if (stored === undefined || stored.token === this.#refused)
@@ -124,28 +130,33 @@ export class StoreSharing implements TokenSharing {
     if (again !== undefined && fresh !== undefined && fresh.token !== replacing && fresh.token !== this.#refused && isUsable(fresh)) {
       this.#operation(this.#store.deleteIfEquals(this.#entry.leaseKey, leaseId)).catch((error: unknown) => this.#unavailable(error));
       this.#remember(fresh.token, again);
-      return { kind: 'take', issued: { accessToken: fresh.token, lifetimeMs: remainingMs(fresh) } };
+      return { kind: 'take', issued: { accessToken: fresh.token, lifetimeMs: lifetimeSince(fresh, startedAt) } };
     }
     return { kind: 'fetch', leaseId };
   }
 
   /** Fetches under the lease, stores what it got for the others, and gives the lease back. */
-  async #fetchAndShare(fromEndpoint: () => Promise<IssuedToken>, leaseId: string): Promise<IssuedToken> {
+  async #fetchAndShare(fromEndpoint: () => Promise<IssuedToken>, leaseId: string, requestedAt: number): Promise<IssuedToken> {
     try {
       const issued = await fromEndpoint();
-      await this.#share(issued).catch((error: unknown) => this.#unavailable(error));
+      await this.#share(issued, requestedAt).catch((error: unknown) => this.#unavailable(error));
       return issued;
     } finally {
       this.#operation(this.#store.deleteIfEquals(this.#entry.leaseKey, leaseId)).catch((error: unknown) => this.#unavailable(error));
     }
   }
 
-  async #share(issued: IssuedToken): Promise<void> {
-    const usableMs = issued.lifetimeMs === undefined ? undefined : usableLifetimeMs(issued.lifetimeMs);
-    if (usableMs !== undefined && usableMs <= 0) return;
-    const stored: StoredToken = { token: issued.accessToken, usableUntil: usableMs === undefined ? null : Date.now() + usableMs };
+  /** Stores a token fetched here; its lifetime counts from `requestedAt`, when this process set out to get it. */
+  async #share(issued: IssuedToken, requestedAt: number): Promise<void> {
+    const { lifetimeMs } = issued;
+    const stored: StoredToken =
+      lifetimeMs === undefined
+        ? { token: issued.accessToken, expiresAt: null, usableUntil: null }
+        : { token: issued.accessToken, expiresAt: requestedAt + lifetimeMs, usableUntil: requestedAt + usableLifetimeMs(lifetimeMs) };
+    const ttlMs = stored.usableUntil === null ? UNKNOWN_LIFETIME_TTL_MS : stored.usableUntil - Date.now();
+    if (ttlMs <= 0) return;
     const value = seal(this.#entry.sealingKey, this.#entry.tokenKey, JSON.stringify(stored));
-    await this.#operation(this.#store.set(this.#entry.tokenKey, value, Math.ceil(usableMs ?? UNKNOWN_LIFETIME_TTL_MS)));
+    await this.#operation(this.#store.set(this.#entry.tokenKey, value, Math.ceil(ttlMs)));
     this.#remember(issued.accessToken, value);
   }
 
@@ -155,8 +166,8 @@ export class StoreSharing implements TokenSharing {
     try {
       const parsed = JSON.parse(plaintext) as Partial<StoredToken>;
       if (typeof parsed.token !== 'string' || parsed.token === '') return undefined;
-      if (parsed.usableUntil !== null && typeof parsed.usableUntil !== 'number') return undefined;
-      return { token: parsed.token, usableUntil: parsed.usableUntil };
+      if (!isTimeOrNull(parsed.expiresAt) || !isTimeOrNull(parsed.usableUntil)) return undefined;
+      return { token: parsed.token, expiresAt: parsed.expiresAt, usableUntil: parsed.usableUntil };
     } catch {
       return undefined;
     }
@@ -213,9 +224,17 @@ function isUsable(stored: StoredToken): boolean {
   return stored.usableUntil === null || stored.usableUntil > Date.now();
 }
 
-/** The stored token's remaining lifetime, as the manager counts lifetimes (it takes its margin off again: a little early is safe). */
-function remainingMs(stored: StoredToken): number | undefined {
-  return stored.usableUntil === null ? undefined : stored.usableUntil - Date.now();
+/**
+ * The stored token's lifetime as the manager counts lifetimes: from when this fetch
+ * started (the manager's own clock starts then), to when the token expires. The manager
+ * then takes its margin off, as for a token it fetched itself.
+ */
+function lifetimeSince(stored: StoredToken, startedAt: number): number | undefined {
+  return stored.expiresAt === null ? undefined : stored.expiresAt - startedAt;
+}
+
+function isTimeOrNull(value: unknown): value is number | null {
+  return value === null || (typeof value === 'number' && Number.isFinite(value));
 }
 
 /** A store client's error, by its name and code only: its message may quote a command, and a command our sealed value. */
