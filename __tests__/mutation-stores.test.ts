@@ -38,11 +38,38 @@ function request(replacing?: string) {
   return { renewal: false, replacing, liveness: new Liveness(true) };
 }
 
-/** What another process of the fleet would have stored. */
-function putStored(store: MemoryStore, token: string, usableUntil: number | null, ttlMs = 60_000): string {
-  const value = seal(SEALING_KEY, ENTRY.tokenKey, JSON.stringify({ token, usableUntil }));
-  store.values.set(ENTRY.tokenKey, { value, expiresAt: Date.now() + ttlMs });
+/**
+ * What another process of the fleet stores for a token of `lifetimeMs` fetched `agoMs`
+ * ago: its own StoreSharing fetches the token and shares it (so the tests do not depend
+ * on the stored format).
+ */
+async function storedBy(token: string, lifetimeMs: number | undefined, agoMs = 0): Promise<string> {
+  const scratch = memoryStore();
+  const other = new StoreSharing(scratch, ENTRY, TIMING, () => undefined);
+  const realNow = Date.now.bind(Date);
+  const now = jest.spyOn(Date, 'now').mockImplementation(() => realNow() - agoMs);
+  try {
+    await other.obtain(() => Promise.resolve({ accessToken: token, lifetimeMs }), request());
+  } finally {
+    now.mockRestore();
+  }
+  const entry = scratch.values.get(ENTRY.tokenKey);
+  if (entry === undefined) throw new Error('the other process stored nothing');
+  return entry.value;
+}
+
+/** Puts what another process stored into `store` (kept there longer than the token lives). */
+async function putStored(store: MemoryStore, token: string, lifetimeMs = 60_000, agoMs = 0): Promise<string> {
+  const value = await storedBy(token, lifetimeMs, agoMs);
+  store.values.set(ENTRY.tokenKey, { value, expiresAt: Date.now() + 3_600_000 });
   return value;
+}
+
+/** A stored value that opens, but with `change` made to what is inside. */
+async function tampered(change: (stored: Record<string, unknown>) => void): Promise<string> {
+  const stored = JSON.parse(unseal(SEALING_KEY, ENTRY.tokenKey, await storedBy('t', 60_000)) ?? '') as Record<string, unknown>;
+  change(stored);
+  return seal(SEALING_KEY, ENTRY.tokenKey, JSON.stringify(stored));
 }
 
 function endpoint(...tokens: IssuedToken[]) {
@@ -65,13 +92,14 @@ function storedPlaintext(store: MemoryStore): { token: string; usableUntil: numb
 describe('StoreSharing: taking a token another process stored', () => {
   it('a usable stored token is taken as it is, with the lifetime it has left, and no lease is taken', async () => {
     const store = memoryStore();
-    putStored(store, 'stored-token', Date.now() + 60_000);
+    await putStored(store, 'stored-token', 60_000);
     const { sharing } = sharingOn(store);
     const fromEndpoint = endpoint();
     const { issued, source } = await sharing.obtain(fromEndpoint, request());
     expect(source).toBe('store');
     expect(issued.accessToken).toBe('stored-token');
-    expect(issued.lifetimeMs).toBeGreaterThan(59_000);
+    // As the manager counts lifetimes (it takes its margin off again): between the usable and the full lifetime.
+    expect(issued.lifetimeMs).toBeGreaterThan(usableLifetimeMs(60_000) - 1_000);
     expect(issued.lifetimeMs).toBeLessThanOrEqual(60_000);
     expect(fromEndpoint).not.toHaveBeenCalled();
     expect(store.calls.setIfAbsent).toBe(0);
@@ -79,7 +107,7 @@ describe('StoreSharing: taking a token another process stored', () => {
 
   it('a stored token without a known lifetime (until a 401) is taken without one', async () => {
     const store = memoryStore();
-    putStored(store, 'forever-token', null);
+    store.values.set(ENTRY.tokenKey, { value: await storedBy('forever-token', undefined), expiresAt: Date.now() + 60_000 });
     const { sharing } = sharingOn(store);
     await expect(sharing.obtain(endpoint(), request())).resolves.toEqual({
       issued: { accessToken: 'forever-token', lifetimeMs: undefined },
@@ -89,7 +117,8 @@ describe('StoreSharing: taking a token another process stored', () => {
 
   it('a stored token past its usable time is not taken: this process fetches under the lease', async () => {
     const store = memoryStore();
-    putStored(store, 'stale-token', Date.now() - 1);
+    // Fetched 60 s ago with a 60 s lifetime: still in the store, past its usable time.
+    await putStored(store, 'stale-token', 60_000, 60_000);
     const { sharing } = sharingOn(store);
     const fromEndpoint = endpoint({ accessToken: 'fresh-token', lifetimeMs: 3_600_000 });
     const { issued, source } = await sharing.obtain(fromEndpoint, request());
@@ -101,7 +130,7 @@ describe('StoreSharing: taking a token another process stored', () => {
 
   it('the token the fetch replaces is not taken again, though it is still stored and usable', async () => {
     const store = memoryStore();
-    putStored(store, 'old-token', Date.now() + 60_000);
+    await putStored(store, 'old-token');
     const { sharing } = sharingOn(store);
     const fromEndpoint = endpoint({ accessToken: 'new-token', lifetimeMs: 3_600_000 });
     await expect(sharing.obtain(fromEndpoint, request('old-token'))).resolves.toMatchObject({
@@ -115,13 +144,13 @@ describe('StoreSharing: taking a token another process stored', () => {
     ['sealed for another entry', () => seal(SEALING_KEY, 'test:token:other', JSON.stringify({ token: 't', usableUntil: null }))],
     ['sealed with another key', () => seal(randomBytes(32), ENTRY.tokenKey, JSON.stringify({ token: 't', usableUntil: null }))],
     ['not JSON inside', () => seal(SEALING_KEY, ENTRY.tokenKey, 'not json')],
-    ['an empty token', () => seal(SEALING_KEY, ENTRY.tokenKey, JSON.stringify({ token: '', usableUntil: null }))],
-    ['a token that is not a string', () => seal(SEALING_KEY, ENTRY.tokenKey, JSON.stringify({ token: 42, usableUntil: null }))],
-    ['a usable time that is not a number', () => seal(SEALING_KEY, ENTRY.tokenKey, JSON.stringify({ token: 't', usableUntil: 'soon' }))],
-    ['no usable time at all', () => seal(SEALING_KEY, ENTRY.tokenKey, JSON.stringify({ token: 't' }))],
+    ['an empty token', () => tampered((stored) => (stored.token = ''))],
+    ['a token that is not a string', () => tampered((stored) => (stored.token = 42))],
+    ['a usable time that is not a number', () => tampered((stored) => (stored.usableUntil = 'soon'))],
+    ['no usable time at all', () => tampered((stored) => delete stored.usableUntil)],
   ])('a stored value that does not open as a token (%s) is deleted before this process fetches', async (_, value) => {
     const store = memoryStore();
-    store.values.set(ENTRY.tokenKey, { value: value(), expiresAt: Date.now() + 60_000 });
+    store.values.set(ENTRY.tokenKey, { value: await value(), expiresAt: Date.now() + 60_000 });
     const { sharing } = sharingOn(store);
     let storedWhenFetching: boolean | undefined;
     const fromEndpoint = jest.fn(async (): Promise<IssuedToken> => {
@@ -156,7 +185,7 @@ describe('StoreSharing: fetching under the lease and sharing the result', () => 
     const store = memoryStore();
     const { sharing } = sharingOn(store);
     await sharing.obtain(endpoint({ accessToken: 'forever-token', lifetimeMs: undefined }), request());
-    expect(storedPlaintext(store)).toEqual({ token: 'forever-token', usableUntil: null });
+    expect(storedPlaintext(store)).toMatchObject({ token: 'forever-token', usableUntil: null });
     const ttl = store.values.get(ENTRY.tokenKey)!.expiresAt - Date.now();
     expect(ttl).toBeGreaterThan(86_400_000 - 1_000);
     expect(ttl).toBeLessThanOrEqual(86_400_000);
@@ -185,7 +214,8 @@ describe('StoreSharing: fetching under the lease and sharing the result', () => 
     const store = memoryStore();
     store.values.set(ENTRY.leaseKey, { value: 'other-process', expiresAt: Date.now() + 10_000 });
     const { sharing } = sharingOn(store, { leaseTtlMs: 5_000 });
-    setTimeout(() => putStored(store, 'their-token', Date.now() + 60_000), 60);
+    const theirs = await storedBy('their-token', 60_000);
+    setTimeout(() => store.values.set(ENTRY.tokenKey, { value: theirs, expiresAt: Date.now() + 60_000 }), 60);
     const fromEndpoint = endpoint();
     await expect(sharing.obtain(fromEndpoint, request())).resolves.toMatchObject({
       issued: { accessToken: 'their-token' },
@@ -213,7 +243,7 @@ describe('StoreSharing: fetching under the lease and sharing the result', () => 
 describe('StoreSharing: a token a resource refused (401)', () => {
   it('is deleted from the store while it is the stored value, and never taken again', async () => {
     const store = memoryStore();
-    const value = putStored(store, 'refused-token', Date.now() + 60_000);
+    const value = await putStored(store, 'refused-token');
     const { sharing } = sharingOn(store);
     await sharing.obtain(endpoint(), request());
     sharing.refused('refused-token');
@@ -231,10 +261,10 @@ describe('StoreSharing: a token a resource refused (401)', () => {
 
   it('is not deleted when the store already holds another token (compare-and-delete)', async () => {
     const store = memoryStore();
-    putStored(store, 'refused-token', Date.now() + 60_000);
+    await putStored(store, 'refused-token');
     const { sharing } = sharingOn(store);
     await sharing.obtain(endpoint(), request());
-    putStored(store, 'successor-token', Date.now() + 60_000);
+    await putStored(store, 'successor-token');
     sharing.refused('refused-token');
     await sleep(20);
     expect(store.calls.deleteIfEquals).toBe(1);
@@ -255,7 +285,7 @@ describe('StoreSharing: a token a resource refused (401)', () => {
     const tokens = ['token-1', 'token-2', 'token-3', 'token-4', 'token-5'];
     let previous: string | undefined;
     for (const token of tokens) {
-      putStored(store, token, Date.now() + 60_000);
+      await putStored(store, token);
       await expect(sharing.obtain(endpoint(), request(previous))).resolves.toMatchObject({ issued: { accessToken: token } });
       previous = token;
     }
@@ -332,7 +362,9 @@ describe('StoreSharing: a store that fails or hangs', () => {
     ['giving the lease back', 'deleteIfEquals'],
   ] as const)('a store that fails %s is reported, and the caller still gets its token', async (_, operation) => {
     const store = memoryStore();
-    store[operation] = () => Promise.reject(Object.assign(new Error('down'), { code: 'ECONNRESET' }));
+    const fail = (): Promise<never> => Promise.reject(Object.assign(new Error('down'), { code: 'ECONNRESET' }));
+    if (operation === 'set') store.set = fail;
+    else store.deleteIfEquals = fail;
     const { sharing, events } = sharingOn(store);
     await expect(sharing.obtain(endpoint({ accessToken: 'fresh-token', lifetimeMs: 60_000 }), request())).resolves.toMatchObject({
       issued: { accessToken: 'fresh-token' },
@@ -346,7 +378,7 @@ describe('StoreSharing: a store that fails or hangs', () => {
 
   it('a store that fails deleting a refused token is reported', async () => {
     const store = memoryStore();
-    putStored(store, 'refused-token', Date.now() + 60_000);
+    await putStored(store, 'refused-token');
     const { sharing, events } = sharingOn(store);
     await sharing.obtain(endpoint(), request());
     store.deleteIfEquals = () => Promise.reject(new TypeError('down'));
@@ -375,7 +407,7 @@ describe('StoreSharing: a store that fails or hangs', () => {
 
   it('a refused token is not deleted while the store is left alone', async () => {
     const store = memoryStore();
-    putStored(store, 'refused-token', Date.now() + 60_000);
+    await putStored(store, 'refused-token');
     const { sharing } = sharingOn(store);
     await sharing.obtain(endpoint(), request());
     store.failing = true;
