@@ -210,6 +210,28 @@ describe('StoreSharing: fetching under the lease and sharing the result', () => 
     expect(store.values.has(ENTRY.tokenKey)).toBe(false);
   });
 
+  it('a token stored between the look and the lease (its holder stored and gave the lease back) is taken, not fetched again', async () => {
+    const store = memoryStore();
+    const theirs = await storedBy('their-token', 60_000);
+    const get = store.get.bind(store);
+    let gets = 0;
+    store.get = async (key) => {
+      const value = await get(key);
+      // Right after this process looked, the holder stores its token and releases the lease.
+      if (++gets === 1) store.values.set(ENTRY.tokenKey, { value: theirs, expiresAt: Date.now() + 60_000 });
+      return value;
+    };
+    const { sharing } = sharingOn(store);
+    const fromEndpoint = endpoint();
+    await expect(sharing.obtain(fromEndpoint, request())).resolves.toMatchObject({
+      issued: { accessToken: 'their-token' },
+      source: 'store',
+    });
+    expect(fromEndpoint).not.toHaveBeenCalled();
+    await sleep(20);
+    expect(store.values.has(ENTRY.leaseKey)).toBe(false);
+  });
+
   it('while another process holds the lease, waits and takes the token it stores', async () => {
     const store = memoryStore();
     store.values.set(ENTRY.leaseKey, { value: 'other-process', expiresAt: Date.now() + 10_000 });
