@@ -1,4 +1,5 @@
 import { createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { setTimeout as realSetTimeout } from 'node:timers';
 import { InvalidOptionsError } from '../lib/errors';
 import { resolveOptions } from '../lib/options';
 import { digest, keyFromSecret, seal, unseal } from '../lib/stores/sealing';
@@ -245,6 +246,32 @@ describe('StoreSharing: fetching under the lease and sharing the result', () => 
     });
     expect(fromEndpoint).not.toHaveBeenCalled();
     expect(store.calls.get).toBeGreaterThan(1);
+  });
+
+  it('waiting for another process’s token keeps the process alive only while someone waits for it', async () => {
+    const store = memoryStore();
+    store.values.set(ENTRY.leaseKey, { value: 'other-process', expiresAt: Date.now() + 10_000 });
+    const { sharing } = sharingOn(store, { leaseTtlMs: 5_000, pollIntervalMs: 37 });
+    const polls: NodeJS.Timeout[] = [];
+    const spy = jest.spyOn(global, 'setTimeout').mockImplementation((handler, ms) => {
+      const timer = realSetTimeout(handler, ms);
+      if (ms === 37) polls.push(timer);
+      return timer;
+    });
+    try {
+      const liveness = new Liveness(false);
+      const theirs = await storedBy('their-token', 60_000);
+      const obtained = sharing.obtain(endpoint(), { renewal: true, replacing: undefined, liveness });
+      await sleep(10);
+      expect(polls.length).toBeGreaterThan(0);
+      expect(polls.every((timer) => !timer.hasRef())).toBe(true);
+      liveness.hold();
+      expect(polls.at(-1)?.hasRef()).toBe(true);
+      store.values.set(ENTRY.tokenKey, { value: theirs, expiresAt: Date.now() + 60_000 });
+      await expect(obtained).resolves.toMatchObject({ source: 'store' });
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('a lease that is never given back: after twice the lease TTL, this process fetches on its own', async () => {

@@ -1,3 +1,4 @@
+import { setTimeout as realSetTimeout } from 'node:timers';
 import {
   ClientAssertionError,
   GrantAssertionError,
@@ -317,6 +318,67 @@ describe('the retry loop', () => {
     await jest.advanceTimersByTimeAsync(10);
     await expect(running).resolves.toMatchObject({ accessToken: 'token' });
     expect(attemptsAt).toEqual([started, started + 60]);
+  });
+});
+
+/** The timers that setTimeout makes from now on, to see whether each keeps the process alive. */
+function captureTimers(): { timers: NodeJS.Timeout[]; restore: () => void } {
+  const timers: NodeJS.Timeout[] = [];
+  const spy = jest.spyOn(global, 'setTimeout').mockImplementation((handler, ms) => {
+    const timer = realSetTimeout(handler, ms);
+    timers.push(timer);
+    return timer;
+  });
+  return { timers, restore: () => spy.mockRestore() };
+}
+
+describe('the retry loop and the process', () => {
+  it('a pause for a fetch nobody waits for does not keep the process alive, until someone waits', async () => {
+    const { timers, restore } = captureTimers();
+    try {
+      const liveness = new Liveness(false);
+      let calls = 0;
+      const running = fetchWithRetries(
+        async () => {
+          if (++calls === 1) throw unavailable(80);
+          return { accessToken: 'token', lifetimeMs: undefined };
+        },
+        policy({ retries: 1 }),
+        { liveness, latestDeadline: () => Infinity, isAbandoned: () => false },
+        { attemptStarts: () => undefined, attemptFailed: () => undefined },
+        { now: () => performance.now(), random: Math.random },
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(timers).toHaveLength(1);
+      expect(timers[0].hasRef()).toBe(false);
+      liveness.hold();
+      expect(timers[0].hasRef()).toBe(true);
+      await expect(running).resolves.toMatchObject({ accessToken: 'token' });
+    } finally {
+      restore();
+    }
+  });
+
+  it('a pause of a fetch someone waits for keeps the process alive', async () => {
+    const { timers, restore } = captureTimers();
+    try {
+      let calls = 0;
+      const running = fetchWithRetries(
+        async () => {
+          if (++calls === 1) throw unavailable(30);
+          return { accessToken: 'token', lifetimeMs: undefined };
+        },
+        policy({ retries: 1 }),
+        { liveness: new Liveness(true), latestDeadline: () => Infinity, isAbandoned: () => false },
+        { attemptStarts: () => undefined, attemptFailed: () => undefined },
+        { now: () => performance.now(), random: Math.random },
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(timers.map((timer) => timer.hasRef())).toEqual([true]);
+      await running;
+    } finally {
+      restore();
+    }
   });
 });
 
