@@ -129,15 +129,20 @@ describe('StoreSharing: taking a token another process stored', () => {
     expect(storedPlaintext(store).token).toBe('fresh-token');
   });
 
-  it('the token the fetch replaces is not taken again, though it is still stored and usable', async () => {
+  it('the token the fetch replaces is not taken again, but stays stored for the others while the new one is fetched', async () => {
     const store = memoryStore();
-    await putStored(store, 'old-token');
+    const old = await putStored(store, 'old-token');
     const { sharing } = sharingOn(store);
-    const fromEndpoint = endpoint({ accessToken: 'new-token', lifetimeMs: 3_600_000 });
+    let storedWhenFetching: string | undefined;
+    const fromEndpoint = jest.fn(async (): Promise<IssuedToken> => {
+      storedWhenFetching = store.values.get(ENTRY.tokenKey)?.value;
+      return { accessToken: 'new-token', lifetimeMs: 3_600_000 };
+    });
     await expect(sharing.obtain(fromEndpoint, request('old-token'))).resolves.toMatchObject({
       issued: { accessToken: 'new-token' },
       source: 'endpoint',
     });
+    expect(storedWhenFetching).toBe(old);
   });
 
   it.each([
@@ -229,8 +234,45 @@ describe('StoreSharing: fetching under the lease and sharing the result', () => 
       source: 'store',
     });
     expect(fromEndpoint).not.toHaveBeenCalled();
+    // Two looks: before the lease and under it; no wait for a further one.
+    expect(gets).toBe(2);
     await sleep(20);
     expect(store.values.has(ENTRY.leaseKey)).toBe(false);
+  });
+
+  it('giving back a lease it no longer needs: a failure is reported, the token still taken', async () => {
+    const store = memoryStore();
+    const theirs = await storedBy('their-token', 60_000);
+    const get = store.get.bind(store);
+    let gets = 0;
+    store.get = async (key) => {
+      const value = await get(key);
+      if (++gets === 1) store.values.set(ENTRY.tokenKey, { value: theirs, expiresAt: Date.now() + 60_000 });
+      return value;
+    };
+    store.deleteIfEquals = () => Promise.reject(new RangeError('down'));
+    const { sharing, events } = sharingOn(store);
+    await expect(sharing.obtain(endpoint(), request())).resolves.toMatchObject({ source: 'store' });
+    await sleep(20);
+    expect(events).toEqual([{ name: 'store:unavailable', fields: { errorMessage: 'the store failed: RangeError', retryInMs: 1_000 } }]);
+  });
+
+  it('a value that does not open, found under the lease, is not taken: this process fetches and shares', async () => {
+    const store = memoryStore();
+    const get = store.get.bind(store);
+    let gets = 0;
+    store.get = async (key) => {
+      const value = await get(key);
+      if (++gets === 1) store.values.set(ENTRY.tokenKey, { value: 'garbage', expiresAt: Date.now() + 60_000 });
+      return value;
+    };
+    const { sharing, events } = sharingOn(store);
+    await expect(sharing.obtain(endpoint({ accessToken: 'own-token', lifetimeMs: 60_000 }), request())).resolves.toMatchObject({
+      issued: { accessToken: 'own-token' },
+      source: 'endpoint',
+    });
+    expect(events).toEqual([]);
+    expect(storedPlaintext(store).token).toBe('own-token');
   });
 
   it('while another process holds the lease, waits and takes the token it stores', async () => {
@@ -298,14 +340,39 @@ describe('StoreSharing: a token a resource refused (401)', () => {
     sharing.refused('refused-token');
     await sleep(20);
     expect(store.values.has(ENTRY.tokenKey)).toBe(false);
-    // A slow process stores the same value again: it is not taken, but deleted, and this process fetches.
+    // A slow process stores the same value again: it is not taken, but deleted before this process fetches.
     store.values.set(ENTRY.tokenKey, { value, expiresAt: Date.now() + 60_000 });
-    const fromEndpoint = endpoint({ accessToken: 'next-token', lifetimeMs: 60_000 });
+    let storedWhenFetching: boolean | undefined;
+    const fromEndpoint = jest.fn(async (): Promise<IssuedToken> => {
+      storedWhenFetching = store.values.has(ENTRY.tokenKey);
+      return { accessToken: 'next-token', lifetimeMs: 60_000 };
+    });
     await expect(sharing.obtain(fromEndpoint, request())).resolves.toMatchObject({
       issued: { accessToken: 'next-token' },
       source: 'endpoint',
     });
+    expect(storedWhenFetching).toBe(false);
     expect(storedPlaintext(store).token).toBe('next-token');
+  });
+
+  it('is not taken either when it shows up between the look and the lease', async () => {
+    const store = memoryStore();
+    const value = await putStored(store, 'refused-token');
+    const { sharing } = sharingOn(store);
+    await sharing.obtain(endpoint(), request());
+    sharing.refused('refused-token');
+    await sleep(20);
+    const get = store.get.bind(store);
+    let gets = 0;
+    store.get = async (key) => {
+      const found = await get(key);
+      if (++gets === 1) store.values.set(ENTRY.tokenKey, { value, expiresAt: Date.now() + 60_000 });
+      return found;
+    };
+    await expect(sharing.obtain(endpoint({ accessToken: 'next-token', lifetimeMs: 60_000 }), request())).resolves.toMatchObject({
+      issued: { accessToken: 'next-token' },
+      source: 'endpoint',
+    });
   });
 
   it('is not deleted when the store already holds another token (compare-and-delete)', async () => {
