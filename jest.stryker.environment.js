@@ -13,6 +13,14 @@
  *   name and file is recorded (in memory and in the sandbox's .stryker-test-files.json), so
  *   that jest.stryker.sequencer.js can run only the files that hold a mutant's tests.
  *
+ * - A time limit per test. The tests that took longer than STRYKER_SLOW_TEST_MS (500 ms by
+ *   default) in the dry run are the real-time waits: cooldowns, Retry-After, Redis stopped
+ *   and frozen, servers that trickle. Every mutant their coverage reaches (nearly all of
+ *   lib/) would wait for them again, and a surviving one for all of them: a minute and more
+ *   per mutant on two cores. They are recorded (.stryker-slow-tests.json) and skipped while
+ *   a mutant is active, so a mutant that only they would kill counts as survived: the
+ *   scores are lower bounds. `STRYKER_SLOW_TEST_MS=0` runs them all.
+ *
  * Without an active mutant nothing is ever skipped; outside Stryker nothing is recorded.
  */
 const fs = require('node:fs');
@@ -24,6 +32,9 @@ const { TestEnvironment } = require('jest-environment-node');
 const BAILED = Symbol.for('axios-client-credentials.stryker.bailed-mutant');
 const TEST_FILES = Symbol.for('axios-client-credentials.stryker.test-files');
 const TEST_FILES_JSON = '.stryker-test-files.json';
+const SLOW_TESTS = Symbol.for('axios-client-credentials.stryker.slow-tests');
+const SLOW_TESTS_JSON = '.stryker-slow-tests.json';
+const SLOW_TEST_MS = Number(process.env.STRYKER_SLOW_TEST_MS ?? 500);
 
 function activeMutant() {
   return process.env.__STRYKER_ACTIVE_MUTANT__;
@@ -52,6 +63,7 @@ class StrykerNodeEnvironment extends TestEnvironment {
   #testPath;
   #rootDir;
   #recorded = false;
+  #slowRecorded = false;
 
   constructor(config, context) {
     super(config, context);
@@ -65,11 +77,12 @@ class StrykerNodeEnvironment extends TestEnvironment {
         if (bailed()) skipAll(event.describeBlock);
         break;
       case 'test_start':
-        if (bailed()) event.test.mode = 'skip';
+        if (bailed() || (activeMutant() !== undefined && this.#isSlow(event.test))) event.test.mode = 'skip';
         else if (activeMutant() === undefined && this.global.__stryker__ !== undefined) this.#record(event.test);
         break;
       case 'test_done':
         if (event.test.errors.length > 0 && activeMutant() !== undefined) process[BAILED] = activeMutant();
+        else if (activeMutant() === undefined && this.global.__stryker__ !== undefined) this.#recordDuration(event.test);
         break;
       case 'hook_failure':
         if (activeMutant() !== undefined) process[BAILED] = activeMutant();
@@ -85,8 +98,33 @@ class StrykerNodeEnvironment extends TestEnvironment {
     this.#recorded = true;
   }
 
+  #recordDuration(test) {
+    if (SLOW_TEST_MS <= 0 || (test.duration ?? 0) <= SLOW_TEST_MS) return;
+    process[SLOW_TESTS] ??= [];
+    process[SLOW_TESTS].push(fullName(test));
+    this.#slowRecorded = true;
+  }
+
+  /** Read from this process's dry run, or from the file it left for the other test runner processes. */
+  #isSlow(test) {
+    if (SLOW_TEST_MS <= 0) return false;
+    if (!(process[SLOW_TESTS] instanceof Set)) {
+      let names = process[SLOW_TESTS];
+      if (names === undefined) {
+        try {
+          names = JSON.parse(fs.readFileSync(path.join(this.#rootDir, SLOW_TESTS_JSON), 'utf8'));
+        } catch {
+          names = [];
+        }
+      }
+      process[SLOW_TESTS] = new Set(names);
+    }
+    return process[SLOW_TESTS].has(fullName(test));
+  }
+
   async teardown() {
     if (this.#recorded) fs.writeFileSync(path.join(this.#rootDir, TEST_FILES_JSON), JSON.stringify(process[TEST_FILES]));
+    if (this.#slowRecorded) fs.writeFileSync(path.join(this.#rootDir, SLOW_TESTS_JSON), JSON.stringify([...process[SLOW_TESTS]]));
     await super.teardown();
   }
 }

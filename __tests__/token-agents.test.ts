@@ -1,0 +1,74 @@
+import http from 'node:http';
+import https from 'node:https';
+import axios from 'axios';
+import { listenOnLoopback, sendJson, type Listening } from '../examples/servers/listen';
+import { oauth2 } from '../lib';
+import { createTokenAgents } from '../lib/token/agents';
+import { Liveness } from '../lib/token/liveness';
+
+/** Node's Agent keeps its `keepAlive` option as a property that its typings leave out. */
+const keepsAlive = (agent: http.Agent | undefined) => (agent as unknown as { keepAlive?: boolean } | undefined)?.keepAlive;
+
+/**
+ * The agents the token requests go through: kept alive, so a renewal does not pay for a
+ * new TCP (and TLS) handshake with the authorization server each time.
+ */
+describe('the token requests’ own agents', () => {
+  let endpoint: Listening;
+  const ports: number[] = [];
+
+  beforeEach(async () => {
+    ports.length = 0;
+    let issued = 0;
+    endpoint = await listenOnLoopback((req, res) => {
+      ports.push(req.socket.remotePort ?? -1);
+      req.resume();
+      req.on('end', () => {
+        issued += 1;
+        sendJson(res, 200, { access_token: `token-${String(issued)}`, token_type: 'Bearer', expires_in: 3600 });
+      });
+    });
+  });
+
+  afterEach(async () => {
+    await endpoint.close();
+  });
+
+  it('consecutive token requests reuse one keep-alive connection to the token endpoint', async () => {
+    const auth = oauth2(axios.create(), { tokenEndpoint: `${endpoint.url}/token`, clientId: 'billing', clientSecret: 'secret-1' });
+    expect(await auth.getToken()).toBe('token-1');
+    expect(await auth.getToken({ forceRefresh: true })).toBe('token-2');
+    expect(await auth.getToken({ forceRefresh: true })).toBe('token-3');
+    expect(ports).toHaveLength(3);
+    expect(new Set(ports).size).toBe(1);
+    auth.eject();
+  });
+
+  it('both pairs keep connections alive: the one callers wait for and the one of background renewals', () => {
+    const agents = createTokenAgents({});
+    const foreground = agents(new Liveness(true));
+    const background = agents(new Liveness(false));
+    for (const options of [foreground, background]) {
+      expect(options.httpAgent).toBeInstanceOf(http.Agent);
+      expect(options.httpsAgent).toBeInstanceOf(https.Agent);
+      expect(keepsAlive(options.httpAgent)).toBe(true);
+      expect(keepsAlive(options.httpsAgent)).toBe(true);
+    }
+    expect(background.httpAgent).not.toBe(foreground.httpAgent);
+    expect(background.httpsAgent).not.toBe(foreground.httpsAgent);
+    // The same pair every time, so connections are pooled across token requests.
+    expect(agents(new Liveness(true))).toEqual(foreground);
+    expect(agents(new Liveness(false)).httpAgent).toBe(background.httpAgent);
+  });
+
+  it('the backend’s own agent for a protocol wins; ours serve only the protocol it left out', () => {
+    const appHttps = new https.Agent({ keepAlive: false });
+    const agents = createTokenAgents({ httpsAgent: appHttps });
+    for (const liveness of [new Liveness(true), new Liveness(false)]) {
+      const options = agents(liveness);
+      expect(options.httpAgent).toBeInstanceOf(http.Agent);
+      expect('httpsAgent' in options).toBe(false);
+    }
+    appHttps.destroy();
+  });
+});
