@@ -71,4 +71,39 @@ describe('the token requests’ own agents', () => {
     }
     appHttps.destroy();
   });
+
+  it('a background renewal’s connection keeps the process alive only once a caller waits for it, new or reused', async () => {
+    // Sockets that keep the event loop alive, this process's client and server sides alike.
+    const liveSockets = () => process.getActiveResourcesInfo().filter((name) => name === 'TCPSocketWrap').length;
+    let arrived = () => {};
+    let answer = () => {};
+    const held = await listenOnLoopback((req, res) => {
+      req.resume();
+      answer = () => res.end('ok');
+      arrived();
+    });
+    const agents = createTokenAgents({});
+    const send = async (liveness: Liveness) => {
+      const received = new Promise<void>((resolve) => (arrived = resolve));
+      const agent = agents(liveness).httpAgent;
+      const done = new Promise<void>((resolve, reject) => {
+        http.get(held.url, { agent }, (res) => res.resume().on('end', resolve)).on('error', reject);
+      });
+      await received;
+      const whileUnwaited = liveSockets();
+      liveness.hold();
+      const onceWaited = liveSockets();
+      answer();
+      await done;
+      return onceWaited - whileUnwaited;
+    };
+    try {
+      expect(await send(new Liveness(false))).toBe(1); // a new connection, unref'd until held
+      expect(await send(new Liveness(false))).toBe(1); // the same connection reused, unref'd again
+      expect(await send(new Liveness(true))).toBe(0); // a caller waits from the start: ref'd all along
+      expect(await send(new Liveness(false))).toBe(1); // background again after a held one
+    } finally {
+      await held.close();
+    }
+  });
 });
