@@ -525,3 +525,44 @@ describe('token lifetimes in the manager', () => {
     ]);
   });
 });
+
+describe('the manager’s retries and the requests that wait', () => {
+  const failingOnce = () => {
+    let calls = 0;
+    const fetchToken = jest.fn(() => {
+      calls++;
+      return calls === 1 ? Promise.reject(unavailable()) : Promise.resolve({ accessToken: `token-${calls}`, lifetimeMs: 60_000 });
+    });
+    return fetchToken;
+  };
+
+  it('without a source of jitter of its own, the backoff uses Math.random', async () => {
+    const fetchToken = failingOnce();
+    const manager = new TokenManager(fetchToken, { retryPolicy: policy({ retries: 1, baseDelayMs: 1, maxDelayMs: 1 }) });
+    await expect(manager.getToken()).resolves.toBe('token-2');
+    expect(fetchToken).toHaveBeenCalledTimes(2);
+  });
+
+  it('a request that joins the fetch in flight with a later deadline extends it: the retry is made for it', async () => {
+    jest.useFakeTimers();
+    try {
+      const fetchToken = failingOnce();
+      const start = Date.now();
+      const manager = new TokenManager(fetchToken, {
+        retryPolicy: policy({ retries: 1, baseDelayMs: 100, maxDelayMs: 100 }),
+        now: () => Date.now() - start,
+        random: () => 0.999,
+      });
+      // The retry would wait 99 ms: past the first request's deadline, within the second's.
+      const soon = manager.getToken({ deadline: 50 });
+      const later = manager.getToken({ deadline: 1_000 });
+      // An earlier deadline joining afterwards never shortens it.
+      const earlier = manager.getToken({ deadline: 10 });
+      await jest.advanceTimersByTimeAsync(100);
+      await expect(Promise.all([soon, later, earlier])).resolves.toEqual(['token-2', 'token-2', 'token-2']);
+      expect(fetchToken).toHaveBeenCalledTimes(2);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
