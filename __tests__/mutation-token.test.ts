@@ -10,7 +10,7 @@ import {
 } from '../lib/errors';
 import { Cooldown } from '../lib/token/cooldown';
 import { Liveness } from '../lib/token/liveness';
-import { TokenManager, usableLifetimeMs } from '../lib/token/manager';
+import { TokenManager, usableLifetimeMs, type TokenSharing } from '../lib/token/manager';
 import type { IssuedToken } from '../lib/token/response';
 import {
   backoffMs,
@@ -498,6 +498,11 @@ describe('token lifetimes in the manager', () => {
     now = 1_300.4;
     await expect(manager.getToken()).rejects.toBeInstanceOf(TokenEndpointError);
     expect(events).toEqual([expect.objectContaining({ errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT', status: 503, remainingMs: 700 })]);
+    // Every refusal is reported, not only the first.
+    now = 1_900;
+    await expect(manager.getToken()).rejects.toBeInstanceOf(TokenEndpointError);
+    expect(events).toHaveLength(2);
+    expect(events[1]).toMatchObject({ remainingMs: 100 });
   });
 
   it('token:failed says whether the cached token still serves, and the cooldown it started', async () => {
@@ -564,5 +569,25 @@ describe('the manager’s retries and the requests that wait', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+});
+
+describe('the manager and the tokens shared with other processes', () => {
+  it('a token a resource refused is reported to the sharing; an invalidation that names no token reports nothing', async () => {
+    const refused: string[] = [];
+    const sharing: TokenSharing = {
+      obtain: async (fromEndpoint) => ({ issued: await fromEndpoint(), source: 'endpoint' }),
+      refused: (token) => refused.push(token),
+    };
+    let calls = 0;
+    const manager = new TokenManager(() => Promise.resolve({ accessToken: `token-${String(++calls)}`, lifetimeMs: 60_000 }), { sharing });
+    expect(await manager.getToken()).toBe('token-1');
+    manager.invalidate();
+    expect(refused).toEqual([]);
+    expect(await manager.getToken()).toBe('token-2');
+    manager.invalidate('token-2');
+    // Even an old token: other processes may still hold it.
+    manager.invalidate('token-1');
+    expect(refused).toEqual(['token-2', 'token-1']);
   });
 });
