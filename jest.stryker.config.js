@@ -30,6 +30,8 @@ module.exports = {
   // Node's environment with a bail, and failed-then-small files first: see each file.
   testEnvironment: path.join(__dirname, 'jest.stryker.environment.js'),
   testSequencer: path.join(__dirname, 'jest.stryker.sequencer.js'),
+  // One file at a time, and none after a mutant is killed: see the file.
+  runner: path.join(__dirname, 'jest.stryker.runner.js'),
   // lib/ too: Stryker runs each mutant with --findRelatedTests, which follows imports only
   // through files under the roots (a test imports lib/index.ts, which imports the rest).
   roots: ['<rootDir>/__tests__', '<rootDir>/lib'],

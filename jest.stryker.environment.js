@@ -132,3 +132,4 @@ class StrykerNodeEnvironment extends TestEnvironment {
 module.exports = StrykerNodeEnvironment;
 module.exports.TEST_FILES = TEST_FILES;
 module.exports.TEST_FILES_JSON = TEST_FILES_JSON;
+module.exports.bailed = bailed;
