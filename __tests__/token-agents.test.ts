@@ -3,7 +3,7 @@ import https from 'node:https';
 import axios from 'axios';
 import { listenOnLoopback, sendJson, type Listening } from '../examples/servers/listen';
 import { oauth2 } from '../lib';
-import { createTokenAgents } from '../lib/token/agents';
+import { createTokenAgents, type TokenAgents } from '../lib/token/agents';
 import { Liveness } from '../lib/token/liveness';
 
 /** Node's Agent keeps its `keepAlive` option as a property that its typings leave out. */
@@ -82,10 +82,12 @@ describe('the token requests’ own agents', () => {
       answer = () => res.end('ok');
       arrived();
     });
-    const agents = createTokenAgents({});
-    const send = async (liveness: Liveness) => {
+    /** Sends one request; how many more sockets keep the process alive once it arrived, and once a caller waits. */
+    const send = async (agents: TokenAgents, liveness: Liveness, { waitedBeforeSending = false } = {}) => {
       const received = new Promise<void>((resolve) => (arrived = resolve));
       const agent = agents(liveness).httpAgent;
+      if (waitedBeforeSending) liveness.hold();
+      const before = liveSockets();
       const done = new Promise<void>((resolve, reject) => {
         http.get(held.url, { agent }, (res) => res.resume().on('end', resolve)).on('error', reject);
       });
@@ -95,13 +97,26 @@ describe('the token requests’ own agents', () => {
       const onceWaited = liveSockets();
       answer();
       await done;
-      return onceWaited - whileUnwaited;
+      return { sent: whileUnwaited - before, waited: onceWaited - whileUnwaited };
     };
+    // Let the connections of earlier tests finish closing (they would count): until the count holds for 100 ms.
+    for (let last = -1, steady = 0; steady < 5; steady = liveSockets() === last ? steady + 1 : 0, last = liveSockets()) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     try {
-      expect(await send(new Liveness(false))).toBe(1); // a new connection, unref'd until held
-      expect(await send(new Liveness(false))).toBe(1); // the same connection reused, unref'd again
-      expect(await send(new Liveness(true))).toBe(0); // a caller waits from the start: ref'd all along
-      expect(await send(new Liveness(false))).toBe(1); // background again after a held one
+      const agents = createTokenAgents({});
+      // A new connection: only the server's side is live until a caller waits.
+      expect(await send(agents, new Liveness(false))).toEqual({ sent: 1, waited: 1 });
+      // The same connection reused: unref'd again until a caller waits.
+      expect(await send(agents, new Liveness(false))).toEqual({ sent: 0, waited: 1 });
+      // A caller waits from the start: a connection of the other pair, live all along.
+      expect(await send(agents, new Liveness(true))).toEqual({ sent: 2, waited: 0 });
+      // Background again after a held request: unref'd again.
+      expect(await send(agents, new Liveness(false))).toEqual({ sent: 0, waited: 1 });
+      // A caller starts waiting after the agent was chosen but before the request is sent:
+      // the reused connection is live at once, and so is a new one.
+      expect(await send(agents, new Liveness(false), { waitedBeforeSending: true })).toEqual({ sent: 1, waited: 0 });
+      expect(await send(createTokenAgents({}), new Liveness(false), { waitedBeforeSending: true })).toEqual({ sent: 2, waited: 0 });
     } finally {
       await held.close();
     }
