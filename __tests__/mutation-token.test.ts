@@ -591,3 +591,23 @@ describe('the manager and the tokens shared with other processes', () => {
     expect(refused).toEqual(['token-2', 'token-1']);
   });
 });
+
+describe('invalidation and what it reports', () => {
+  it('token:invalidated is reported when a token was cached or a fetch was in flight, not when there was nothing', async () => {
+    const reasons: unknown[] = [];
+    let release: (token: IssuedToken) => void = () => undefined;
+    const manager = new TokenManager(() => new Promise<IssuedToken>((resolve) => (release = resolve)), {
+      emit: (name, fields) => {
+        if (name === 'token:invalidated') reasons.push((fields as { reason: unknown }).reason);
+      },
+    });
+    manager.invalidate();
+    expect(reasons).toEqual([]);
+    const waiting = manager.getToken();
+    await Promise.resolve();
+    manager.invalidate();
+    expect(reasons).toEqual(['manual']);
+    release({ accessToken: 'token-1', lifetimeMs: 60_000 });
+    await waiting;
+  });
+});
