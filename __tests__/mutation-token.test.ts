@@ -611,3 +611,129 @@ describe('invalidation and what it reports', () => {
     await waiting;
   });
 });
+
+describe('a failing background renewal, on a clock the test drives', () => {
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+  /** A manager whose 100 s tokens renew from 95 s and expire at 97.5 s; fetches after the first fail. */
+  function renewingManager(retryPolicy: RetryPolicy = NO_RETRY_POLICY) {
+    const clock = { now: 0 };
+    let calls = 0;
+    const manager = new TokenManager(
+      () => (++calls === 1 ? Promise.resolve({ accessToken: 'token-1', lifetimeMs: 100_000 }) : Promise.reject(unavailable())),
+      { now: () => clock.now, retryPolicy },
+    );
+    return { manager, clock, calls: () => calls };
+  }
+
+  it('without a cooldown, the renewal is tried again 1 s after it failed, not on every request before', async () => {
+    const { manager, clock, calls } = renewingManager();
+    await manager.getToken();
+    clock.now = 95_000;
+    expect(manager.peek()).toBe('token-1');
+    await tick();
+    expect(calls()).toBe(2);
+    clock.now = 95_999;
+    expect(manager.peek()).toBe('token-1');
+    await tick();
+    expect(calls()).toBe(2);
+    clock.now = 96_000;
+    expect(manager.peek()).toBe('token-1');
+    await tick();
+    expect(calls()).toBe(3);
+  });
+
+  it('with a cooldown longer than that, the renewal waits for the cooldown to end', async () => {
+    const { manager, clock, calls } = renewingManager(policy({ retries: 0, cooldownMs: 2_000, maxCooldownMs: 2_000 }));
+    await manager.getToken();
+    clock.now = 95_000;
+    manager.peek();
+    await tick();
+    expect(calls()).toBe(2);
+    clock.now = 96_999;
+    expect(manager.peek()).toBe('token-1');
+    await tick();
+    expect(calls()).toBe(2);
+    clock.now = 97_000;
+    expect(manager.peek()).toBe('token-1');
+    await tick();
+    expect(calls()).toBe(3);
+  });
+
+  it('token:failed says the cached token still serves until the instant it expires, not at it', async () => {
+    const stillValid: unknown[] = [];
+    const clock = { now: 0 };
+    let calls = 0;
+    const manager = new TokenManager(
+      () => (++calls === 1 ? Promise.resolve({ accessToken: 'token-1', lifetimeMs: 100_000 }) : Promise.reject(unavailable())),
+      {
+        now: () => clock.now,
+        emit: (name, fields) => {
+          if (name === 'token:failed') stillValid.push((fields as { tokenStillValid: unknown }).tokenStillValid);
+        },
+      },
+    );
+    await manager.getToken();
+    clock.now = 97_499;
+    await expect(manager.getToken({ forceRefresh: true })).rejects.toBeInstanceOf(TokenEndpointError);
+    clock.now = 97_500;
+    await expect(manager.getToken({ forceRefresh: true })).rejects.toBeInstanceOf(TokenEndpointError);
+    expect(stillValid).toEqual([true, false]);
+  });
+});
+
+describe('a fetch that an invalidation overtook', () => {
+  it('its callers get its token, but the cache does not keep it: the next request fetches anew', async () => {
+    let calls = 0;
+    let release: () => void = () => undefined;
+    const manager = new TokenManager(() => {
+      const token = `token-${String(++calls)}`;
+      return new Promise<IssuedToken>((resolve) => (release = () => resolve({ accessToken: token, lifetimeMs: 60_000 })));
+    });
+    const waiting = manager.getToken();
+    await Promise.resolve();
+    manager.invalidate();
+    release();
+    await expect(waiting).resolves.toBe('token-1');
+    expect(manager.peek()).toBeUndefined();
+    const next = manager.getToken();
+    await Promise.resolve();
+    release();
+    await expect(next).resolves.toBe('token-2');
+    expect(manager.peek()).toBe('token-2');
+  });
+
+  it('the token it replaces, for the sharing, is the last one issued even once it was dropped', async () => {
+    const replacing: unknown[] = [];
+    const sharing: TokenSharing = {
+      obtain: async (fromEndpoint, request) => {
+        replacing.push(request.replacing);
+        return { issued: await fromEndpoint(), source: 'endpoint' };
+      },
+      refused: () => undefined,
+    };
+    let calls = 0;
+    const manager = new TokenManager(() => Promise.resolve({ accessToken: `token-${String(++calls)}`, lifetimeMs: 60_000 }), { sharing });
+    await manager.getToken();
+    await manager.getToken({ forceRefresh: true });
+    manager.invalidate();
+    await manager.getToken();
+    expect(replacing).toEqual([undefined, 'token-1', 'token-2']);
+  });
+
+  it('token:issued carries expiresInMs only when the server gave a lifetime', async () => {
+    const issued: Record<string, unknown>[] = [];
+    let calls = 0;
+    const manager = new TokenManager(
+      () => Promise.resolve({ accessToken: `token-${String(++calls)}`, lifetimeMs: calls === 1 ? undefined : 30_000 }),
+      {
+        emit: (name, fields) => {
+          if (name === 'token:issued') issued.push(fields as unknown as Record<string, unknown>);
+        },
+      },
+    );
+    await manager.getToken();
+    await manager.getToken({ forceRefresh: true });
+    expect('expiresInMs' in issued[0]).toBe(false);
+    expect(issued[1]).toMatchObject({ expiresInMs: 30_000 });
+  });
+});
