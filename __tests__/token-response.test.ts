@@ -85,9 +85,15 @@ describe('the token request’s answer, whatever the backend hands over', () => 
     expect(error).toMatchObject({ status: 503, error: 'temporarily_unavailable', retryAfterMs: 7_000 });
   });
 
-  it('a backend adapter that settles with no status is a request error, not a timeout', async () => {
-    const noStatus: AxiosAdapter = (config) => Promise.resolve({ data: '', headers: {}, config } as never);
-    const auth = oauth2(axios.create(), { ...options(), backend: axios.create({ adapter: noStatus }) });
+  it.each([
+    ['no status', (config: unknown) => ({ data: '', headers: {}, config })],
+    [
+      'a status that is not a number',
+      (config: unknown) => ({ data: '{"access_token":"abc","token_type":"Bearer"}', status: '200', headers: {}, config }),
+    ],
+  ])('a backend adapter that settles with %s is a request error, not a timeout', async (_, settle) => {
+    const adapter: AxiosAdapter = (config) => Promise.resolve(settle(config) as never);
+    const auth = oauth2(axios.create(), { ...options(), backend: axios.create({ adapter }) });
     const error = await auth.getToken().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(TokenRequestError);
     expect(error).not.toBeInstanceOf(TokenTimeoutError);
