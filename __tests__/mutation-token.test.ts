@@ -137,6 +137,23 @@ describe('option tokenRetry', () => {
     );
   });
 
+  it('each refusal says what is expected', () => {
+    for (const value of [null, 3, 'fast', []]) {
+      expect(optionOf(value)).toMatchObject({
+        option: 'tokenRetry',
+        message: expect.stringContaining('expected an object of settings, or false to turn retries and the cooldown off') as unknown,
+      });
+    }
+    expect(optionOf({ baseDelayMs: 300, maxDelayMs: 299 })).toMatchObject({
+      option: 'tokenRetry.maxDelayMs',
+      message: expect.stringContaining('must not be less than tokenRetry.baseDelayMs') as unknown,
+    });
+    expect(optionOf({ cooldownMs: 500, maxCooldownMs: 499 })).toMatchObject({
+      option: 'tokenRetry.maxCooldownMs',
+      message: expect.stringContaining('must not be less than tokenRetry.cooldownMs') as unknown,
+    });
+  });
+
   it('maxDelayMs may equal baseDelayMs, and maxCooldownMs cooldownMs', () => {
     expect(() => resolveRetryPolicy({ baseDelayMs: 300, maxDelayMs: 300, cooldownMs: 500, maxCooldownMs: 500 })).not.toThrow();
   });

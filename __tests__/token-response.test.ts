@@ -1,7 +1,7 @@
 import axios, { type AxiosAdapter, type AxiosStatic } from 'axios';
 import { listenOnLoopback, type Listening } from '../examples/servers/listen';
 import { InvalidTokenResponseError, oauth2, TokenEndpointError, TokenRequestError, TokenTimeoutError } from '../lib';
-import { processTokenResponse } from '../lib/token/response';
+import { processTokenResponse, retryAfterMs } from '../lib/token/response';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- axios 0.27.2 (devDependency axios-legacy), typed as the current axios, as support/axios-copies.ts does
 const legacyAxios = require('axios-legacy') as AxiosStatic;
@@ -47,6 +47,49 @@ describe('reading a token response', () => {
     expect((error as TokenEndpointError).errorDescription).toBe(`${'d'.repeat(1_000)}…`);
     const exact = thrownBy(() => processTokenResponse(400, { error: 'invalid_request', error_description: 'd'.repeat(1_000) }));
     expect((exact as TokenEndpointError).errorDescription).toBe('d'.repeat(1_000));
+  });
+});
+
+describe('lifetimes and waits the server gives', () => {
+  it.each([
+    ['a numeric string', '60', 60_000],
+    ['a numeric string with spaces and an exponent', ' 6e1 ', 60_000],
+    ['a hexadecimal string', '0x10', undefined],
+    ['"Infinity"', 'Infinity', undefined],
+    ['an array holding a number', ['60'], undefined],
+    ['a boolean', true, undefined],
+  ])('expires_in as %s', (_, expiresIn, lifetimeMs) => {
+    expect(processTokenResponse(200, { access_token: 'abc', token_type: 'Bearer', expires_in: expiresIn }).lifetimeMs).toBe(lifetimeMs);
+  });
+
+  it('Retry-After is read only on 429 and 503 (RFC 9110 §10.2.3 gives it meaning there)', () => {
+    const retryAfterOf = (status: number) =>
+      (thrownBy(() => processTokenResponse(status, { error: 'temporarily_unavailable' }, undefined, '5')) as TokenEndpointError)
+        .retryAfterMs;
+    expect(retryAfterOf(429)).toBe(5_000);
+    expect(retryAfterOf(503)).toBe(5_000);
+    expect(retryAfterOf(500)).toBeUndefined();
+    expect(retryAfterOf(400)).toBeUndefined();
+  });
+
+  it('Retry-After: seconds as a string or a number, an HTTP-date with spaces around it; nothing else', () => {
+    const now = Date.parse('Wed, 21 Oct 2015 07:28:00 GMT');
+    expect(retryAfterMs('5', now)).toBe(5_000);
+    expect(retryAfterMs(5, now)).toBe(5_000);
+    expect(retryAfterMs(['7', '9'], now)).toBe(7_000);
+    expect(retryAfterMs('  Wed, 21 Oct 2015 07:28:30 GMT  ', now)).toBe(30_000);
+    expect(retryAfterMs(true, now)).toBeUndefined();
+    expect(retryAfterMs({ toString: () => '5' }, now)).toBeUndefined();
+    // The shape of a date, but no date: never NaN.
+    expect(retryAfterMs('Foo, 99 Bar 2015 99:99:99 GMT', now)).toBeUndefined();
+  });
+
+  it('control characters in a server’s text become spaces; a token_type of exactly 40 characters is shown whole', () => {
+    const error = thrownBy(() => processTokenResponse(400, { error: 'invalid_request', error_description: 'line 1\nline 2' }));
+    expect((error as TokenEndpointError).errorDescription).toBe('line 1 line 2');
+    const forty = 'y'.repeat(40);
+    const typeError = thrownBy(() => processTokenResponse(200, { access_token: 'abc', token_type: forty }));
+    expect((typeError as Error).message).toContain(`got "${forty}"`);
   });
 });
 
