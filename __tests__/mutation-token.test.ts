@@ -18,6 +18,7 @@ import {
   DEFAULT_RETRY_POLICY,
   errorCodeOf,
   involvedTheServer,
+  isTransient,
   NO_RETRY_POLICY,
   requestedWaitMs,
   resolveRetryPolicy,
@@ -76,6 +77,28 @@ describe('retry policy arithmetic', () => {
     expect(errorCodeOf(unavailable())).toBe('ERR_OAUTH2_TOKEN_ENDPOINT');
     expect(errorCodeOf(new Error('x'))).toBe('ERR_UNKNOWN');
     expect(errorCodeOf('x')).toBe('ERR_UNKNOWN');
+  });
+});
+
+describe('which failures are retried', () => {
+  const requestError = (code?: string) =>
+    new TokenRequestError('failed', Object.assign(new Error('failed'), code === undefined ? {} : { code }));
+  it.each([
+    ['a timeout', new TokenTimeoutError(1_000), true],
+    ['a reset connection', requestError('ECONNRESET'), true],
+    ['a network failure without a code', requestError(), true],
+    ['an expired certificate', requestError('CERT_HAS_EXPIRED'), false],
+    ['any OpenSSL error', requestError('ERR_SSL_WRONG_VERSION_NUMBER'), false],
+    ['a 503', new TokenEndpointError({ status: 503 }), true],
+    ['a 500', new TokenEndpointError({ status: 500, error: 'server_error' }), true],
+    ['a 429', new TokenEndpointError({ status: 429 }), true],
+    ['a 500 that says invalid_client', new TokenEndpointError({ status: 500, error: 'invalid_client' }), false],
+    ['a 400', new TokenEndpointError({ status: 400, error: 'invalid_request' }), false],
+    ['a 404 without an error code', new TokenEndpointError({ status: 404 }), false],
+    ['a 200 that is not a token', new InvalidTokenResponseError(200, 'access_token is missing'), false],
+    ['an error that is not ours', new Error('boom'), false],
+  ])('%s: %s', (_, error, transient) => {
+    expect(isTransient(error)).toBe(transient);
   });
 });
 
