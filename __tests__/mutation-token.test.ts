@@ -18,13 +18,13 @@ import {
   DEFAULT_RETRY_POLICY,
   errorCodeOf,
   involvedTheServer,
-  isTransient,
   NO_RETRY_POLICY,
   requestedWaitMs,
   resolveRetryPolicy,
   type RetryPolicy,
 } from '../lib/token/retry-policy';
 import { fetchWithRetries, type AttemptObserver } from '../lib/token/retrying-fetch';
+import { freshModule } from './support/fresh-module';
 
 /**
  * The token machinery's pure parts on their own (issue #12: survivors of mutation testing):
@@ -81,24 +81,81 @@ describe('retry policy arithmetic', () => {
 });
 
 describe('which failures are retried', () => {
-  const requestError = (code?: string) =>
-    new TokenRequestError('failed', Object.assign(new Error('failed'), code === undefined ? {} : { code }));
+  // retry-policy.ts and the errors it knows, loaded inside each test: the lists of
+  // permanent codes are module-level constants (see support/fresh-module.ts).
+  const fresh = () =>
+    freshModule(() => ({
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load of a fresh copy
+      policy: require('../lib/token/retry-policy') as typeof import('../lib/token/retry-policy'),
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the same fresh copy's error classes
+      errors: require('../lib/errors') as typeof import('../lib/errors'),
+    })) as { policy: typeof import('../lib/token/retry-policy'); errors: typeof import('../lib/errors') };
+  type Errors = typeof import('../lib/errors');
+  const requestError = (errors: Errors, code?: string): unknown =>
+    new errors.TokenRequestError('failed', Object.assign(new Error('failed'), code === undefined ? {} : { code }));
+
   it.each([
-    ['a timeout', new TokenTimeoutError(1_000), true],
-    ['a reset connection', requestError('ECONNRESET'), true],
-    ['a network failure without a code', requestError(), true],
-    ['an expired certificate', requestError('CERT_HAS_EXPIRED'), false],
-    ['any OpenSSL error', requestError('ERR_SSL_WRONG_VERSION_NUMBER'), false],
-    ['a 503', new TokenEndpointError({ status: 503 }), true],
-    ['a 500', new TokenEndpointError({ status: 500, error: 'server_error' }), true],
-    ['a 429', new TokenEndpointError({ status: 429 }), true],
-    ['a 500 that says invalid_client', new TokenEndpointError({ status: 500, error: 'invalid_client' }), false],
-    ['a 400', new TokenEndpointError({ status: 400, error: 'invalid_request' }), false],
-    ['a 404 without an error code', new TokenEndpointError({ status: 404 }), false],
-    ['a 200 that is not a token', new InvalidTokenResponseError(200, 'access_token is missing'), false],
-    ['an error that is not ours', new Error('boom'), false],
-  ])('%s: %s', (_, error, transient) => {
-    expect(isTransient(error)).toBe(transient);
+    ['a timeout', true, (e: Errors): unknown => new e.TokenTimeoutError(1_000)],
+    ['a reset connection', true, (e: Errors): unknown => requestError(e, 'ECONNRESET')],
+    ['a refused connection', true, (e: Errors): unknown => requestError(e, 'ECONNREFUSED')],
+    ['a network failure without a code', true, (e: Errors): unknown => requestError(e)],
+    ['any OpenSSL error', false, (e: Errors): unknown => requestError(e, 'ERR_SSL_WRONG_VERSION_NUMBER')],
+    ['a 503', true, (e: Errors): unknown => new e.TokenEndpointError({ status: 503 })],
+    ['a 500', true, (e: Errors): unknown => new e.TokenEndpointError({ status: 500, error: 'server_error' })],
+    ['a 429', true, (e: Errors): unknown => new e.TokenEndpointError({ status: 429 })],
+    ['a 400', false, (e: Errors): unknown => new e.TokenEndpointError({ status: 400, error: 'invalid_request' })],
+    ['a 404 without an error code', false, (e: Errors): unknown => new e.TokenEndpointError({ status: 404 })],
+    ['a 200 that is not a token', false, (e: Errors): unknown => new e.InvalidTokenResponseError(200, 'access_token is missing')],
+    ['an error that is not ours', false, (): unknown => new Error('boom')],
+  ])('%s: transient %s', (_, transient, make) => {
+    const { policy, errors } = fresh();
+    expect(policy.isTransient(make(errors))).toBe(transient);
+  });
+
+  it.each([
+    'CERT_HAS_EXPIRED',
+    'CERT_NOT_YET_VALID',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+    'CERT_REVOKED',
+    'CERT_UNTRUSTED',
+    'CERT_SIGNATURE_FAILURE',
+    'CERT_REJECTED',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+    'INVALID_CA',
+    'HOSTNAME_MISMATCH',
+    'EPROTO',
+    'ERR_INVALID_URL',
+  ])('a network failure %s (TLS, or a URL that cannot work) is final', (code) => {
+    const { policy, errors } = fresh();
+    expect(policy.isTransient(requestError(errors, code))).toBe(false);
+  });
+
+  it.each(['invalid_client', 'invalid_grant', 'unauthorized_client', 'invalid_scope', 'unsupported_grant_type', 'invalid_request'])(
+    'a 5xx that says %s is final: the request itself is wrong',
+    (error) => {
+      const { policy, errors } = fresh();
+      expect(policy.isTransient(new errors.TokenEndpointError({ status: 503, error }))).toBe(false);
+    },
+  );
+
+  it('the defaults, and what false turns off', () => {
+    const { policy } = fresh();
+    expect(policy.DEFAULT_RETRY_POLICY).toEqual({
+      retries: 2,
+      baseDelayMs: 200,
+      maxDelayMs: 2_000,
+      budgetMs: 15_000,
+      maxRetryAfterMs: 60_000,
+      cooldownMs: 1_000,
+      maxCooldownMs: 30_000,
+    });
+    expect(policy.NO_RETRY_POLICY).toEqual({ ...policy.DEFAULT_RETRY_POLICY, retries: 0, cooldownMs: 0 });
+    expect(Object.isFrozen(policy.DEFAULT_RETRY_POLICY) && Object.isFrozen(policy.NO_RETRY_POLICY)).toBe(true);
   });
 });
 

@@ -1,7 +1,12 @@
 import axios, { type AxiosAdapter, type AxiosStatic } from 'axios';
 import { listenOnLoopback, type Listening } from '../examples/servers/listen';
 import { InvalidTokenResponseError, oauth2, TokenEndpointError, TokenRequestError, TokenTimeoutError } from '../lib';
-import { processTokenResponse, retryAfterMs } from '../lib/token/response';
+import { processTokenResponse } from '../lib/token/response';
+import { freshModule } from './support/fresh-module';
+
+/** response.ts loaded inside the calling test: its patterns are module-level constants (see support/fresh-module.ts). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load of a fresh copy
+const freshResponse = () => freshModule(() => require('../lib/token/response')) as typeof import('../lib/token/response');
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- axios 0.27.2 (devDependency axios-legacy), typed as the current axios, as support/axios-copies.ts does
 const legacyAxios = require('axios-legacy') as AxiosStatic;
@@ -54,12 +59,19 @@ describe('lifetimes and waits the server gives', () => {
   it.each([
     ['a numeric string', '60', 60_000],
     ['a numeric string with spaces and an exponent', ' 6e1 ', 60_000],
+    ['a decimal string', '1.25', 1_250],
+    ['an exponent with a sign and two digits', '6E+01', 60_000],
+    ['a negative exponent', '6000e-2', 60_000],
+    ['a string with a plus sign', '+60', undefined],
+    ['a string ending in a dot', '60.', undefined],
+    ['a string starting with a dot', '.5', undefined],
     ['a hexadecimal string', '0x10', undefined],
     ['"Infinity"', 'Infinity', undefined],
     ['an array holding a number', ['60'], undefined],
     ['a boolean', true, undefined],
   ])('expires_in as %s', (_, expiresIn, lifetimeMs) => {
-    expect(processTokenResponse(200, { access_token: 'abc', token_type: 'Bearer', expires_in: expiresIn }).lifetimeMs).toBe(lifetimeMs);
+    const { processTokenResponse: process } = freshResponse();
+    expect(process(200, { access_token: 'abc', token_type: 'Bearer', expires_in: expiresIn }).lifetimeMs).toBe(lifetimeMs);
   });
 
   it('Retry-After is read only on 429 and 503 (RFC 9110 §10.2.3 gives it meaning there)', () => {
@@ -72,16 +84,49 @@ describe('lifetimes and waits the server gives', () => {
     expect(retryAfterOf(400)).toBeUndefined();
   });
 
-  it('Retry-After: seconds as a string or a number, an HTTP-date with spaces around it; nothing else', () => {
-    const now = Date.parse('Wed, 21 Oct 2015 07:28:00 GMT');
-    expect(retryAfterMs('5', now)).toBe(5_000);
-    expect(retryAfterMs(5, now)).toBe(5_000);
-    expect(retryAfterMs(['7', '9'], now)).toBe(7_000);
-    expect(retryAfterMs('  Wed, 21 Oct 2015 07:28:30 GMT  ', now)).toBe(30_000);
-    expect(retryAfterMs(true, now)).toBeUndefined();
-    expect(retryAfterMs({ toString: () => '5' }, now)).toBeUndefined();
-    // The shape of a date, but no date: never NaN.
-    expect(retryAfterMs('Foo, 99 Bar 2015 99:99:99 GMT', now)).toBeUndefined();
+  it.each([
+    ['seconds', '5', 5_000],
+    ['seconds as a number', 5, 5_000],
+    ['several digits of seconds, spaces around', ' 120 ', 120_000],
+    ['the first of several values', ['7', '9'], 7_000],
+    ['seconds with a sign', '+5', undefined],
+    ['seconds with a letter after', '5s', undefined],
+    ['seconds with a letter before', 'x5', undefined],
+    ['a boolean', true, undefined],
+    ['an object that prints as seconds', { toString: () => '5' }, undefined],
+  ])('Retry-After as %s', (_, header, ms) => {
+    expect(freshResponse().retryAfterMs(header, 0)).toBe(ms);
+  });
+
+  // Each HTTP-date form (RFC 9110 §5.6.7) is read 30 s ahead of "now"; with something before
+  // or after it, which Date.parse would still read, it is not a date of that form.
+  it.each([
+    ['IMF-fixdate', 'Wed, 21 Oct 2015 07:28:30 GMT', 'Oct ', '+0100'],
+    ['RFC 850', 'Wednesday, 21-Oct-15 07:28:30 GMT', 'Thu ', '+0100'],
+    ['asctime', 'Wed Oct 21 07:28:30 2015', 'x ', ' GMT'],
+    ['asctime with a one-digit day', 'Wed Oct  1 07:28:30 2015', 'x ', ' GMT'],
+  ])('Retry-After as an HTTP-date, %s', (_, date, before, after) => {
+    const { retryAfterMs } = freshResponse();
+    const now = Date.parse(date) - 30_000;
+    expect(retryAfterMs(date, now)).toBe(30_000);
+    expect(retryAfterMs(`  ${date}  `, now)).toBe(30_000);
+    expect(Number.isNaN(Date.parse(`${before}${date}`))).toBe(false);
+    expect(retryAfterMs(`${before}${date}`, now)).toBeUndefined();
+    expect(Number.isNaN(Date.parse(`${date}${after}`))).toBe(false);
+    expect(retryAfterMs(`${date}${after}`, now)).toBeUndefined();
+  });
+
+  it('Retry-After in the shape of a date that is no date is not read (never NaN)', () => {
+    expect(freshResponse().retryAfterMs('Foo, 99 Bar 2015 99:99:99 GMT', 0)).toBeUndefined();
+  });
+
+  it.each([
+    ['a space inside', 'abc def'],
+    ['a space before', ' abc'],
+    ['a space after', 'abc '],
+  ])('an access_token with %s is refused', (_, token) => {
+    const error = thrownBy(() => freshResponse().processTokenResponse(200, { access_token: token, token_type: 'Bearer' }));
+    expect((error as Error).message).toContain('access_token contains characters not allowed in an HTTP header');
   });
 
   it('control characters in a server’s text become spaces; a token_type of exactly 40 characters is shown whole', () => {
