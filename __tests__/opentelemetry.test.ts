@@ -15,7 +15,14 @@ import {
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
 import { oauth2, TokenEndpointError, type OAuth2Options } from '../lib';
-import { INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION, METRICS, TOKEN_FETCH_SPAN } from '../lib/telemetry/opentelemetry';
+import { clientFields, EventHub } from '../lib/telemetry/events';
+import {
+  INSTRUMENTATION_SCOPE,
+  INSTRUMENTATION_VERSION,
+  METRICS,
+  recordWithOpenTelemetry,
+  TOKEN_FETCH_SPAN,
+} from '../lib/telemetry/opentelemetry';
 import { basicCredentials, formEncode } from './support/encodings';
 import { useFakeClock } from './support/fake-clock';
 import { CLIENT_ID, CLIENT_SECRET, clientOptions, useServers, type Servers } from './support/servers';
@@ -528,5 +535,45 @@ describe('OpenTelemetry: without an SDK, or without @opentelemetry/api', () => {
       jest.dontMock('@opentelemetry/api');
       await unregisterSdk(sdk);
     }
+  });
+});
+
+describe('OpenTelemetry: attributes taken from URLs and methods', () => {
+  let sdk: Sdk | undefined;
+
+  beforeEach(() => {
+    sdk = registerSdk();
+  });
+
+  afterEach(async () => {
+    await unregisterSdk(sdk);
+    sdk = undefined;
+  });
+
+  it('server.port is the scheme’s default when the URL has none; a method outside the known ones is _OTHER; a URL that does not parse gives no server', async () => {
+    const hub = new EventHub(
+      clientFields({
+        tokenEndpoint: 'https://auth.example.com/token',
+        clientId: 'billing',
+        grant: { type: 'client_credentials' },
+        scope: '',
+      }),
+    );
+    recordWithOpenTelemetry(hub);
+    hub.emit('request:replay', { method: 'GET', url: 'https://api.example.com/orders', replay: 1 });
+    hub.emit('request:replay', { method: 'PURGE', url: 'http://[::1]/cache', replay: 1 });
+    hub.emit('request:replay', { method: 'POST', url: 'ftp://files.example.com/in', replay: 2 });
+    hub.emit('request:replay', { method: 'DELETE', url: 'not a url', replay: 1 });
+    const replays = points((await exportedMetrics(sdk!)).get(METRICS.replays));
+    const identity = { 'oauth2.client.id': 'billing', 'oauth2.grant.type': 'client_credentials' };
+    expect(replays).toEqual(
+      expect.arrayContaining([
+        { attributes: { ...identity, 'server.address': 'api.example.com', 'server.port': 443, 'http.request.method': 'GET' }, value: 1 },
+        { attributes: { ...identity, 'server.address': '::1', 'server.port': 80, 'http.request.method': '_OTHER' }, value: 1 },
+        { attributes: { ...identity, 'server.address': 'files.example.com', 'http.request.method': 'POST' }, value: 1 },
+        { attributes: { ...identity, 'http.request.method': 'DELETE' }, value: 1 },
+      ]),
+    );
+    expect(replays).toHaveLength(4);
   });
 });
