@@ -576,4 +576,43 @@ describe('OpenTelemetry: attributes taken from URLs and methods', () => {
     );
     expect(replays).toHaveLength(4);
   });
+
+  it('times are in seconds: attempt durations, retry delays, the lifetime, the cooldown and the fetch duration', async () => {
+    const hub = new EventHub(
+      clientFields({
+        tokenEndpoint: 'https://auth.example.com:8443/token',
+        clientId: 'billing',
+        grant: { type: 'client_credentials' },
+        scope: 'read',
+      }),
+    );
+    recordWithOpenTelemetry(hub);
+    const failure = { errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT', errorMessage: 'HTTP 503', status: 503 } as const;
+    hub.emit('token:fetch', { fetchId: 1, renewal: false });
+    hub.emit('token:attempt', { fetchId: 1, renewal: false, attempt: 1 });
+    hub.emit('token:attempt-failed', { ...failure, fetchId: 1, renewal: false, attempt: 1, durationMs: 250, retryInMs: 500 });
+    hub.emit('token:attempt', { fetchId: 1, renewal: false, attempt: 2 });
+    hub.emit('token:issued', { fetchId: 1, renewal: false, source: 'endpoint', attempts: 2, durationMs: 1_500, expiresInMs: 3_600_000 });
+    hub.emit('token:fetch', { fetchId: 2, renewal: true });
+    hub.emit('token:failed', {
+      ...failure,
+      fetchId: 2,
+      renewal: true,
+      attempts: 1,
+      durationMs: 400,
+      cooldownMs: 2_000,
+      tokenStillValid: true,
+    });
+
+    const [issued, failed] = sdk!.spans.getFinishedSpans();
+    expect(issued.attributes).toMatchObject({ 'oauth2.token.expires_in': 3_600, 'oauth2.scope': 'read', 'server.port': 8443 });
+    expect(issued.events.map((event) => event.attributes)).toEqual([
+      { 'oauth2.token.attempt_number': 1 },
+      expect.objectContaining({ 'oauth2.token.attempt_duration': 0.25, 'oauth2.token.retry_delay': 0.5, 'http.response.status_code': 503 }),
+      { 'oauth2.token.attempt_number': 2 },
+    ]);
+    expect(failed.attributes).toMatchObject({ 'oauth2.token.cooldown': 2, 'oauth2.token.renewal': true });
+    const durations = points((await exportedMetrics(sdk!)).get(METRICS.tokenFetchDuration));
+    expect(durations.map((point) => (point.value as { sum: number }).sum).sort()).toEqual([0.4, 1.5]);
+  });
 });
