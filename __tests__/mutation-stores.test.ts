@@ -9,6 +9,7 @@ import { usableLifetimeMs } from '../lib/token/manager';
 import { Liveness } from '../lib/token/liveness';
 import type { IssuedToken } from '../lib/token/response';
 import { useFakeClock } from './support/fake-clock';
+import { freshModule } from './support/fresh-module';
 import { memoryStore, type MemoryStore } from './support/memory-store';
 
 /**
@@ -582,6 +583,22 @@ describe('sealing of stored values', () => {
     expect(digest(['a', 'b'])).toBe(createHash('sha256').update('["a","b"]').digest('base64url'));
     expect(digest(['a', 'b'])).not.toBe(digest(['ab']));
     expect(digest(['a', 'b'])).not.toBe(digest(['b', 'a']));
+  });
+});
+
+describe('stored values across versions', () => {
+  // A value sealed by version 0.1.0 for the client secret 'client-secret-1' and the entry
+  // 'oauth2:token:vector'. Processes of an older and a newer version share one store during
+  // a rolling deploy: each must open what the other stored. Loaded inside the test: the
+  // format tag and the HKDF salt are module-level constants (see support/fresh-module.ts).
+  const VECTOR = 'v1.4yrLlZLAi4VmQ73z.I-uSLBPClBCyvZDQYVfC.699hpsVmbq20SnwhMZQE7A';
+
+  it('a value an earlier version stored opens, and a value this version seals has the same form', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load of a fresh copy
+    const sealing = freshModule(() => require('../lib/stores/sealing')) as typeof import('../lib/stores/sealing');
+    const key = sealing.keyFromSecret('client-secret-1', 'oauth2:token:vector');
+    expect(sealing.unseal(key, 'oauth2:token:vector', VECTOR)).toBe('{"token":"abc"}');
+    expect(sealing.seal(key, 'oauth2:token:vector', '{"token":"abc"}')).toMatch(/^v1\.[\w-]{16}\.[\w-]{20}\.[\w-]{22}$/);
   });
 });
 
