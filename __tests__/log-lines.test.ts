@@ -1,6 +1,19 @@
 import { InvalidOptionsError } from '../lib/errors';
 import { clientFields, EventHub } from '../lib/telemetry/events';
-import { logEvents, reportListenerFailures, resolveLogger, type Logger } from '../lib/telemetry/logger';
+import { reportListenerFailures, resolveLogger, type Logger } from '../lib/telemetry/logger';
+import { freshModule } from './support/fresh-module';
+
+/**
+ * events.ts and logger.ts loaded inside the calling test: the list of event names a logger
+ * subscribes to is a module-level constant (see support/fresh-module.ts).
+ */
+const fresh = () =>
+  freshModule(() => ({
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load of a fresh copy
+    events: require('../lib/telemetry/events') as typeof import('../lib/telemetry/events'),
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the same fresh copy
+    logger: require('../lib/telemetry/logger') as typeof import('../lib/telemetry/logger'),
+  })) as { events: typeof import('../lib/telemetry/events'); logger: typeof import('../lib/telemetry/logger') };
 
 /**
  * The line each event becomes in the app's log (option `logger`): its level and its exact
@@ -119,8 +132,9 @@ describe('log lines', () => {
     ],
   ])('%s %j: %s, %s', (name, fields, level, message) => {
     const { logger, lines } = recordingLogger();
-    const hub = new EventHub(CLIENT);
-    logEvents(hub, logger);
+    const { events, logger: logging } = fresh();
+    const hub = new events.EventHub(CLIENT);
+    logging.logEvents(hub, logger);
     hub.emit(name as never, fields as never);
     expect(lines).toEqual([[level, `oauth2: ${message}`]]);
   });

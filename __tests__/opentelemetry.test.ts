@@ -24,6 +24,7 @@ import {
   TOKEN_FETCH_SPAN,
 } from '../lib/telemetry/opentelemetry';
 import { basicCredentials, formEncode } from './support/encodings';
+import { freshModule } from './support/fresh-module';
 import { useFakeClock } from './support/fake-clock';
 import { CLIENT_ID, CLIENT_SECRET, clientOptions, useServers, type Servers } from './support/servers';
 
@@ -195,8 +196,12 @@ describe('OpenTelemetry: spans and metrics through @opentelemetry/api', () => {
 
   it('the instrumentation scope is this package, at the version of package.json', () => {
     const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { name: string; version: string };
+    // Loaded inside the test: module-level constants (see support/fresh-module.ts).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load of a fresh copy
+    const fresh = freshModule(() => require('../lib/telemetry/opentelemetry')) as typeof import('../lib/telemetry/opentelemetry');
+    expect(fresh.INSTRUMENTATION_SCOPE).toBe(pkg.name);
+    expect(fresh.INSTRUMENTATION_VERSION).toBe(pkg.version);
     expect(INSTRUMENTATION_SCOPE).toBe(pkg.name);
-    expect(INSTRUMENTATION_VERSION).toBe(pkg.version);
   });
 
   it('a token fetch is one INTERNAL span with the endpoint and client, an event per attempt; requests with the cached token record nothing', async () => {
