@@ -72,4 +72,15 @@ describe('the token request’s deadline', () => {
     // A request a caller waits for from the start: its timer was live all along.
     expect(await madeLiveByWaiting(new Liveness(true))).toBe(0);
   });
+
+  it('a backend timeout of 0 (axios: none) gives the default deadline, not an immediate one', async () => {
+    const auth = oauth2(axios.create(), options('/token', 0));
+    const received = new Promise<void>((resolve) => (arrived = resolve));
+    const token = auth.getToken();
+    // An immediate deadline would reject before the server answers: wait for whichever comes first.
+    await Promise.race([received, token.catch(() => undefined)]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    answer?.();
+    await expect(token).resolves.toBe('abc');
+  });
 });
