@@ -834,3 +834,39 @@ describe('a fetch that an invalidation overtook', () => {
     expect(issued[1]).toMatchObject({ expiresInMs: 30_000 });
   });
 });
+
+describe('a failed fetch as token:failed reports it', () => {
+  it('its duration runs from the request to the failure; a fetch overtaken by an invalidation starts no cooldown', async () => {
+    const clock = { now: 1_000 };
+    const failed: Record<string, unknown>[] = [];
+    let fail: (error: Error) => void = () => undefined;
+    let calls = 0;
+    const manager = new TokenManager(
+      () => {
+        calls++;
+        return new Promise<IssuedToken>((_, reject) => (fail = reject));
+      },
+      {
+        now: () => clock.now,
+        retryPolicy: policy({ retries: 0, cooldownMs: 5_000, maxCooldownMs: 5_000 }),
+        emit: (name, fields) => {
+          if (name === 'token:failed') failed.push(fields as unknown as Record<string, unknown>);
+        },
+      },
+    );
+    const overtaken = manager.getToken();
+    await Promise.resolve();
+    manager.invalidate();
+    clock.now = 1_250;
+    fail(unavailable());
+    await expect(overtaken).rejects.toBeInstanceOf(TokenEndpointError);
+    expect(failed).toEqual([expect.objectContaining({ durationMs: 250, cooldownMs: 0 })]);
+    // No cooldown: the next request fetches at once.
+    const next = manager.getToken();
+    await Promise.resolve();
+    expect(calls).toBe(2);
+    fail(unavailable());
+    await expect(next).rejects.toBeInstanceOf(TokenEndpointError);
+    expect(failed[1]).toMatchObject({ cooldownMs: 5_000 });
+  });
+});
