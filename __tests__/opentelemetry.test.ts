@@ -555,6 +555,47 @@ describe('OpenTelemetry: attributes taken from URLs and methods', () => {
     sdk = undefined;
   });
 
+  /** events.ts and opentelemetry.ts loaded inside the test: the method list, the error-code pattern and the API's detection are module-level (see support/fresh-module.ts). */
+  const fresh = () =>
+    freshModule(() => ({
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load of a fresh copy
+      ...(require('../lib/telemetry/events') as typeof import('../lib/telemetry/events')),
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the same fresh copy
+      ...(require('../lib/telemetry/opentelemetry') as typeof import('../lib/telemetry/opentelemetry')),
+    })) as typeof import('../lib/telemetry/events') & typeof import('../lib/telemetry/opentelemetry');
+
+  it('every known HTTP method is kept as it is; RFC 6749 error codes are kept when short and printable, else _OTHER', async () => {
+    const { EventHub, clientFields, recordWithOpenTelemetry } = fresh();
+    const hub = new EventHub(
+      clientFields({ tokenEndpoint: 'http://127.0.0.1:9/token', clientId: undefined, grant: { type: 'client_credentials' }, scope: '' }),
+    );
+    recordWithOpenTelemetry(hub);
+    const methods = ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'QUERY', 'TRACE'];
+    for (const method of methods) hub.emit('request:replay', { method, url: 'http://127.0.0.1:9/r', replay: 1 });
+    const codes = ['invalid_client', 'x', 'e'.repeat(64), 'e'.repeat(65), 'has space', 'say "no"', 'back\\slash'];
+    for (const error of codes) {
+      hub.emit('token:attempt-failed', {
+        errorCode: 'ERR_OAUTH2_TOKEN_ENDPOINT',
+        errorMessage: error,
+        status: 400,
+        error,
+        fetchId: 1,
+        renewal: false,
+        attempt: 1,
+        durationMs: 1,
+      });
+    }
+    const exported = await exportedMetrics(sdk!);
+    expect(
+      points(exported.get(METRICS.replays))
+        .map((point) => point.attributes['http.request.method'])
+        .sort(),
+    ).toEqual(methods);
+    const seen = points(exported.get(METRICS.tokenRequests)).map((point) => point.attributes['oauth2.error']);
+    expect(seen.sort()).toEqual(['_OTHER', 'e'.repeat(64), 'invalid_client', 'x'].sort());
+    expect(points(exported.get(METRICS.tokenRequests)).find((point) => point.attributes['oauth2.error'] === '_OTHER')?.value).toBe(4);
+  });
+
   it('server.port is the scheme’s default when the URL has none; a method outside the known ones is _OTHER; a URL that does not parse gives no server', async () => {
     const hub = new EventHub(
       clientFields({
