@@ -10,7 +10,7 @@ import {
 } from '../lib/errors';
 import { Cooldown } from '../lib/token/cooldown';
 import { Liveness } from '../lib/token/liveness';
-import { TokenManager, usableLifetimeMs, type TokenSharing } from '../lib/token/manager';
+import { TokenManager, usableLifetimeMs, type TokenManagerOptions, type TokenSharing } from '../lib/token/manager';
 import type { IssuedToken } from '../lib/token/response';
 import {
   backoffMs,
@@ -712,12 +712,12 @@ describe('invalidation and what it reports', () => {
 describe('a failing background renewal, on a clock the test drives', () => {
   const tick = () => new Promise((resolve) => setImmediate(resolve));
   /** A manager whose 100 s tokens renew from 95 s and expire at 97.5 s; fetches after the first fail. */
-  function renewingManager(retryPolicy: RetryPolicy = NO_RETRY_POLICY) {
+  function renewingManager(retryPolicy: RetryPolicy = NO_RETRY_POLICY, emit?: TokenManagerOptions['emit']) {
     const clock = { now: 0 };
     let calls = 0;
     const manager = new TokenManager(
       () => (++calls === 1 ? Promise.resolve({ accessToken: 'token-1', lifetimeMs: 100_000 }) : Promise.reject(unavailable())),
-      { now: () => clock.now, retryPolicy },
+      { now: () => clock.now, retryPolicy, ...(emit === undefined ? {} : { emit }) },
     );
     return { manager, clock, calls: () => calls };
   }
@@ -758,17 +758,9 @@ describe('a failing background renewal, on a clock the test drives', () => {
 
   it('token:failed says the cached token still serves until the instant it expires, not at it', async () => {
     const stillValid: unknown[] = [];
-    const clock = { now: 0 };
-    let calls = 0;
-    const manager = new TokenManager(
-      () => (++calls === 1 ? Promise.resolve({ accessToken: 'token-1', lifetimeMs: 100_000 }) : Promise.reject(unavailable())),
-      {
-        now: () => clock.now,
-        emit: (name, fields) => {
-          if (name === 'token:failed') stillValid.push((fields as { tokenStillValid: unknown }).tokenStillValid);
-        },
-      },
-    );
+    const { manager, clock } = renewingManager(NO_RETRY_POLICY, (name, fields) => {
+      if (name === 'token:failed') stillValid.push((fields as { tokenStillValid: unknown }).tokenStillValid);
+    });
     await manager.getToken();
     clock.now = 97_499;
     await expect(manager.getToken({ forceRefresh: true })).rejects.toBeInstanceOf(TokenEndpointError);
