@@ -102,6 +102,8 @@ describe('caching and renewal, through the handle and the API', () => {
     const endpoint = tokenEndpoint(clock, lifetime);
     const { handle } = authorize(endpoint);
     expect(await handle.getToken()).toBe('tok-1'); // requested at 0 s
+    // JavaScript callers may pass null: it counts as no options.
+    expect(await handle.getToken(null as never)).toBe('tok-1');
 
     at(quiet);
     expect(await handle.getToken()).toBe('tok-1');
@@ -178,6 +180,10 @@ describe('caching and renewal, through the handle and the API', () => {
     const endpoint = tokenEndpoint(clock, undefined);
     const { handle } = authorize(endpoint, { defaultLifetime: 60 });
     await handle.getToken();
+    at(50); // 60 s, not 60 ms: still served, and no renewal yet
+    expect(await handle.getToken()).toBe('tok-1');
+    await settle();
+    expect(endpoint.calls()).toBe(1);
     at(58.5);
     expect(await handle.getToken()).toBe('tok-2');
     expect(endpoint.calls()).toBe(2);

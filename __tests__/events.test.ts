@@ -207,5 +207,20 @@ describe('events on the handle', () => {
     expect(() => handle.on('token:isued' as never, () => {})).toThrow(InvalidOptionsError);
     expect(() => handle.on('token:isued' as never, () => {})).toThrow(/unknown event "token:isued"; expected one of token:fetch/);
     expect(() => handle.on('token:issued', 'nope' as never)).toThrow(/expected a function for event "token:issued"/);
+    const unknown = thrown(() => handle.on('token:isued' as never, () => {}));
+    expect(unknown.option).toBe('event');
+    expect(unknown.message).toContain(`expected one of ${['token:fetch', 'token:attempt', 'token:attempt-failed'].join(', ')}`);
+    expect(thrown(() => handle.on(7 as never, () => {})).message).toMatch(/unknown event of type number; expected one of/);
+    expect(thrown(() => handle.on('token:issued', 'nope' as never)).option).toBe('listener');
   });
+
+  function thrown(action: () => unknown): InvalidOptionsError {
+    try {
+      action();
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidOptionsError);
+      return error as InvalidOptionsError;
+    }
+    throw new Error('expected an InvalidOptionsError');
+  }
 });

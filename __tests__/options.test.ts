@@ -47,9 +47,59 @@ describe('options are validated at construction', () => {
     expect(error.message).toMatch(message);
   });
 
+  // Each check of each option on its own: a value that only that check catches.
+  it.each([
+    ['options', null, /"options": expected an object with tokenEndpoint, clientId and clientSecret/],
+    ['tokenEndpoint', { ...valid, tokenEndpoint: '' }, /"tokenEndpoint": required; expected an absolute http\(s\) URL/],
+    ['tokenEndpoint', { ...valid, tokenEndpoint: 'https://auth.example.com/token#' }, /must not include a fragment \(RFC 6749 §3.2\)/],
+    ['tokenEndpoint', { ...valid, tokenEndpoint: 'https://user@auth.example.com/token' }, /must not embed credentials/],
+    ['tokenEndpoint', { ...valid, tokenEndpoint: 'https://:pass@auth.example.com/token' }, /must not embed credentials/],
+    ['tokenEndpoint', { ...valid, tokenEndpoint: 'https://user:pass@auth.example.com/token' }, /must not embed credentials/],
+    ['clientId', { ...valid, clientId: 'svc\uDC00' }, /"clientId": contains a lone UTF-16 surrogate, which has no UTF-8 encoding/],
+    ['scope', { ...valid, scope: ['read', 7] }, /RFC 6749 §3.3\); got 7$/],
+    ['retries', { ...valid, retries: true }, /got true$/],
+    ['retries', { ...valid, retries: null }, /got null$/],
+    ['backend', { ...valid, backend: null }, /"backend": expected an axios instance or an axios request config; got null$/],
+    ['backend', { ...valid, backend: ['http://proxy'] }, /got an array$/],
+    [
+      'origins',
+      { ...valid, origins: 'https://api.example.com' },
+      /"origins": expected an array of http\(s\) origins or '\*'; got "https:\/\/api.example.com"$/,
+    ],
+    [
+      'origins',
+      { ...valid, origins: ['ftp://api.example.com'] },
+      /http\(s\) origins such as 'https:\/\/api.example.com'; got "ftp:\/\/api.example.com"$/,
+    ],
+    // Only strings: an object whose toString() gives a URL is not an origin.
+    ['origins', { ...valid, origins: [{ toString: (): string => 'https://api.example.com' }] }, /got an object$/],
+    ['extraParams', { ...valid, extraParams: null }, /"extraParams": expected an object of string values; got null$/],
+    ['extraParams', { ...valid, extraParams: 'audience=api' }, /expected an object of string values; got "audience=api"$/],
+    ['extraParams', { ...valid, extraParams: [['audience', 'api']] }, /expected an object of string values; got an array$/],
+    ['extraParams', { ...valid, extraParams: { audience: 7 } }, /"extraParams": "audience" must be a string or an array of strings$/],
+    ['extraParams', { ...valid, extraParams: { audience: ['api', 7] } }, /"audience" must be a string or an array of strings$/],
+    ['defaultLifetime', { ...valid, defaultLifetime: '300' }, /"defaultLifetime": expected a positive number of seconds; got "300"$/],
+    ['defaultLifetime', { ...valid, defaultLifetime: Number.NaN }, /positive number of seconds; got NaN$/],
+    ['defaultLifetime', { ...valid, defaultLifetime: Number.POSITIVE_INFINITY }, /positive number of seconds; got Infinity$/],
+    ['openTelemetry', { ...valid, openTelemetry: 'yes' }, /"openTelemetry": expected true or false; got "yes"$/],
+    ['openTelemetry', { ...valid, openTelemetry: () => true }, /got a function$/],
+  ] as const)('rejects %s with a value only its own check catches (%#)', (option, options, message) => {
+    const error = rejectionOf(options);
+    expect(error.option).toBe(option);
+    expect(error.message).toMatch(message);
+  });
+
+  it('accepts a null scope as no scope', async () => {
+    const instance = axios.create();
+    const mock = new MockAdapter(instance);
+    expect(() => oauth2(instance, { ...valid, scope: null as never })).not.toThrow();
+    expect(mock.history.post).toHaveLength(0);
+  });
+
   it('rejects a missing options object and a non-instance', () => {
     expect(rejectionOf(undefined).option).toBe('options');
     expect(() => oauth2({} as never, valid)).toThrow(/expected an axios instance/);
+    expect(() => oauth2({} as never, valid)).toThrow(expect.objectContaining({ option: 'instance' }) as Error);
   });
 
   it('rejects the authorized instance as its own backend', () => {

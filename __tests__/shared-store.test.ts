@@ -112,6 +112,23 @@ describe('sharing tokens through a store', () => {
     expect(servers.auth.requests).toHaveLength(2);
   });
 
+  it.each([
+    ['the token request timeout (10 s by default) plus 5 s', {}, undefined, 15_000],
+    ["the backend's own timeout plus 5 s", { backend: { timeout: 2_000 } }, undefined, 7_000],
+    ['the store setting when it has one', { backend: { timeout: 2_000 } }, 9_000, 9_000],
+  ])('the fetch lease lasts %s', async (_case, options: Partial<OAuth2Options>, leaseTtlMs: number | undefined, expected) => {
+    const store = memoryStore(leaseTtlMs === undefined ? {} : { leaseTtlMs });
+    const leases: number[] = [];
+    const setIfAbsent = store.setIfAbsent.bind(store);
+    store.setIfAbsent = async (key, value, ttlMs) => {
+      leases.push(ttlMs);
+      return setIfAbsent(key, value, ttlMs);
+    };
+    const handle = oauth2(servers.newApi(), { ...clientOptions(servers), store, ...options });
+    await handle.getToken();
+    expect(leases).toEqual([expected]);
+  });
+
   it('without a client secret, the store needs an encryptionKey; a wrong key is refused', () => {
     const jwtOptions = {
       tokenEndpoint: servers.auth.tokenEndpoint,

@@ -9,6 +9,7 @@ import { resolveLogger, type Logger } from './telemetry/logger';
 import { resolveRetryPolicy, type RetryPolicy, type TokenRetryOptions } from './token/retry-policy';
 import { resolveStore, type ResolvedStore } from './stores/options';
 import type { TokenStore } from './stores/token-store';
+import { describeValue } from './describe-value';
 
 export type { TokenEndpointAuthMethod } from './client-auth/options';
 export type { ClientAssertionSource } from './client-auth/assertion-sources';
@@ -330,7 +331,7 @@ function resolveScope(value: unknown): string {
 function resolveRetries(value: unknown): number {
   if (value === undefined) return 1;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new InvalidOptionsError('retries', `expected a non-negative integer (0 disables replay); got ${describe(value)}`);
+    throw new InvalidOptionsError('retries', `expected a non-negative integer (0 disables replay); got ${describeValue(value)}`);
   }
   return value;
 }
@@ -340,14 +341,14 @@ function resolveBackend(value: unknown): AxiosInstance | AxiosRequestConfig | un
   if (isAxiosInstance(value) || (value !== null && typeof value === 'object' && !Array.isArray(value))) {
     return value as AxiosInstance | AxiosRequestConfig;
   }
-  throw new InvalidOptionsError('backend', `expected an axios instance or an axios request config; got ${describe(value)}`);
+  throw new InvalidOptionsError('backend', `expected an axios instance or an axios request config; got ${describeValue(value)}`);
 }
 
 function resolveOrigins(value: unknown): ReadonlySet<string> | '*' | undefined {
   if (value === undefined) return undefined;
   if (value === '*') return '*';
   if (!Array.isArray(value)) {
-    throw new InvalidOptionsError('origins', `expected an array of http(s) origins or '*'; got ${describe(value)}`);
+    throw new InvalidOptionsError('origins', `expected an array of http(s) origins or '*'; got ${describeValue(value)}`);
   }
   return new Set(value.map((origin) => normalizeOrigin(origin)));
 }
@@ -360,7 +361,7 @@ function normalizeOrigin(value: unknown): string {
     url = undefined;
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new InvalidOptionsError('origins', `expected http(s) origins such as 'https://api.example.com'; got ${describe(value)}`);
+    throw new InvalidOptionsError('origins', `expected http(s) origins such as 'https://api.example.com'; got ${describeValue(value)}`);
   }
   return url.origin;
 }
@@ -368,7 +369,7 @@ function normalizeOrigin(value: unknown): string {
 function resolveExtraParams(value: unknown): readonly (readonly [string, string])[] {
   if (value === undefined) return [];
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidOptionsError('extraParams', `expected an object of string values; got ${describe(value)}`);
+    throw new InvalidOptionsError('extraParams', `expected an object of string values; got ${describeValue(value)}`);
   }
   const params: (readonly [string, string])[] = [];
   for (const [name, raw] of Object.entries(value)) {
@@ -389,14 +390,14 @@ function resolveExtraParams(value: unknown): readonly (readonly [string, string]
 function resolveDefaultLifetime(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidOptionsError('defaultLifetime', `expected a positive number of seconds; got ${describe(value)}`);
+    throw new InvalidOptionsError('defaultLifetime', `expected a positive number of seconds; got ${describeValue(value)}`);
   }
   return value * 1000;
 }
 
 function resolveOpenTelemetry(value: unknown): boolean {
   if (value === undefined) return true;
-  if (typeof value !== 'boolean') throw new InvalidOptionsError('openTelemetry', `expected true or false; got ${describe(value)}`);
+  if (typeof value !== 'boolean') throw new InvalidOptionsError('openTelemetry', `expected true or false; got ${describeValue(value)}`);
   return value;
 }
 
@@ -425,11 +426,4 @@ export function isAxiosInstance(value: unknown): value is AxiosInstance {
 
 function isWellFormedUnicode(value: string): boolean {
   return /^(?:[^\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/.test(value);
-}
-
-/** A short description of a bad value for an error message. Never echoes credentials: only used on non-secret options. */
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
-  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }

@@ -5,6 +5,7 @@ import { HMAC_ALGORITHMS, type HmacAlgorithm } from './client-secret-jwt';
 import { CLIENT_AUTHENTICATION_JWT_TYPE, type AssertionSettings } from './jwt-assertion';
 import { readPrivateKey, signingAlgorithmFor, type SigningKey } from './private-key-jwt';
 import { privateKeyEncodings } from './secrets';
+import { describeValue } from '../describe-value';
 
 /**
  * How the client authenticates at the token endpoint (RFC 6749 §2.3.1, RFC 7523 §2.2,
@@ -169,13 +170,13 @@ function hmacAlgorithm(value: unknown): HmacAlgorithm {
     typeof value === 'string' && /^(RS|PS|ES|Ed)/.test(value) ? " (asymmetric algorithms are for 'private_key_jwt' with privateKey)" : '';
   throw new InvalidOptionsError(
     'signingAlgorithm',
-    `expected one of ${HMAC_ALGORITHMS.join(', ')} for 'client_secret_jwt'; got ${describe(value)}${hint}`,
+    `expected one of ${HMAC_ALGORITHMS.join(', ')} for 'client_secret_jwt'; got ${describeValue(value)}${hint}`,
   );
 }
 
 function assertionSettings(options: ClientAuthOptions, tokenEndpoint: string, algorithm: string, keyId: unknown): AssertionSettings {
   if (keyId !== undefined && (typeof keyId !== 'string' || keyId === '')) {
-    throw new InvalidOptionsError('keyId', `expected a non-empty string (the JWS kid); got ${describe(keyId)}`);
+    throw new InvalidOptionsError('keyId', `expected a non-empty string (the JWS kid); got ${describeValue(keyId)}`);
   }
   const { audience, type } = resolveAudience(options.assertionAudience, options.issuer, tokenEndpoint);
   return { algorithm, keyId, type, audience, lifetimeSeconds: resolveLifetime(options.assertionLifetime) };
@@ -203,7 +204,7 @@ function resolveAudience(audience: unknown, issuer: unknown, tokenEndpoint: stri
   if (typeof audience !== 'string' || audience === '') {
     throw new InvalidOptionsError(
       'assertionAudience',
-      `expected 'token-endpoint', 'issuer' or the audience as a non-empty string; got ${describe(audience)}`,
+      `expected 'token-endpoint', 'issuer' or the audience as a non-empty string; got ${describeValue(audience)}`,
     );
   }
   return { audience, type: undefined };
@@ -212,7 +213,7 @@ function resolveAudience(audience: unknown, issuer: unknown, tokenEndpoint: stri
 function resolveLifetime(value: unknown): number {
   if (value === undefined) return DEFAULT_ASSERTION_LIFETIME_SECONDS;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new InvalidOptionsError('assertionLifetime', `expected a positive whole number of seconds; got ${describe(value)}`);
+    throw new InvalidOptionsError('assertionLifetime', `expected a positive whole number of seconds; got ${describeValue(value)}`);
   }
   return value;
 }
@@ -225,11 +226,4 @@ function assertionSource(value: unknown): ClientAssertionSource {
     'clientAssertion',
     `expected the assertion as a non-empty string, or a function returning one (e.g. clientAssertionFromFile(path)); got ${typeof value === 'string' ? 'an empty string' : `a ${value === null ? 'null' : typeof value}`}`,
   );
-}
-
-/** A short description of a bad non-secret value for an error message. */
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
-  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }

@@ -1,6 +1,7 @@
 import { storeDeadline } from './store-deadline';
 import { InvalidOptionsError } from '../errors';
 import type { TokenStore, TokenStoreSettings } from './token-store';
+import { describeValue } from '../describe-value';
 
 /**
  * A connected Redis client of the app, as `redisStore()` takes it: a node-redis client
@@ -192,7 +193,7 @@ function senderFor(client: unknown): Send {
   }
   throw new InvalidOptionsError(
     'store',
-    `expected a connected Redis client: node-redis (redis 5 or 6, from createClient(), with sendCommand) or ioredis (5 or 6, new Redis(), with call); got ${describe(client)}`,
+    `expected a connected Redis client: node-redis (redis 5 or 6, from createClient(), with sendCommand) or ioredis (5 or 6, new Redis(), with call); got ${describeValue(client)}`,
   );
 }
 
@@ -250,14 +251,14 @@ function describeReply(reply: unknown): string {
 }
 
 function checkedString(name: string, value: unknown): string {
-  if (typeof value !== 'string') throw new RedisStoreError(`the ${name} must be a string; got ${describe(value)}`);
+  if (typeof value !== 'string') throw new RedisStoreError(`the ${name} must be a string; got ${describeValue(value)}`);
   return value;
 }
 
 /** A TTL in whole milliseconds, at least 1, as Redis takes it. */
 function checkedTtl(ttlMs: unknown): string {
   if (typeof ttlMs !== 'number' || !(ttlMs > 0) || ttlMs > Number.MAX_SAFE_INTEGER) {
-    throw new RedisStoreError(`the TTL must be a positive number of milliseconds; got ${describe(ttlMs)}`);
+    throw new RedisStoreError(`the TTL must be a positive number of milliseconds; got ${describeValue(ttlMs)}`);
   }
   return String(Math.max(1, Math.ceil(ttlMs)));
 }
@@ -270,20 +271,20 @@ function checkedTtl(ttlMs: unknown): string {
 export function resolveTokenStoreSettings(settings: unknown): TokenStoreSettings {
   if (settings === undefined) return Object.freeze({});
   if (settings === null || typeof settings !== 'object' || Array.isArray(settings)) {
-    throw new InvalidOptionsError('store', `expected the settings as an object; got ${describe(settings)}`);
+    throw new InvalidOptionsError('store', `expected the settings as an object; got ${describeValue(settings)}`);
   }
   const given = settings as Record<string, unknown>;
   const resolved: Record<string, unknown> = { ...given };
   delete resolved.encryptionKey;
   if (given.keyPrefix !== undefined && (typeof given.keyPrefix !== 'string' || given.keyPrefix === '')) {
-    throw new InvalidOptionsError('store.keyPrefix', `expected a non-empty string; got ${describe(given.keyPrefix)}`);
+    throw new InvalidOptionsError('store.keyPrefix', `expected a non-empty string; got ${describeValue(given.keyPrefix)}`);
   }
   for (const name of ['leaseTtlMs', 'pollIntervalMs', 'operationTimeoutMs'] as const) {
     const value = given[name];
     if (value !== undefined && !(Number.isInteger(value) && (value as number) > 0 && (value as number) <= MAX_TIMER_MS)) {
       throw new InvalidOptionsError(
         `store.${name}`,
-        `expected a positive integer number of milliseconds (at most ${MAX_TIMER_MS}); got ${describe(value)}`,
+        `expected a positive integer number of milliseconds (at most ${MAX_TIMER_MS}); got ${describeValue(value)}`,
       );
     }
   }
@@ -310,13 +311,5 @@ function encryptionKey(value: unknown): Uint8Array {
 function describeKey(value: unknown): string {
   if (value instanceof Uint8Array) return `${value.byteLength} bytes`;
   if (typeof value === 'string') return `a string of ${value.length} characters that is not base64 of ${ENCRYPTION_KEY_BYTES} bytes`;
-  return describe(value);
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === null || value === undefined)
-    return String(value);
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+  return describeValue(value);
 }
