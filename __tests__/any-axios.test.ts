@@ -110,3 +110,38 @@ describe.each(axiosCopies)('on %s', (_name, axios: AxiosStatic) => {
     });
   }
 });
+
+/**
+ * An axios instance is told by what the library uses of it, never by class: a function with
+ * request, create, defaults and both interceptor managers. Without any one of them it is refused.
+ */
+describe('what counts as an axios instance', () => {
+  const valid = { tokenEndpoint: 'https://auth.example.com/token', clientId: 'id', clientSecret: 'secret' };
+  const use = (): number => 0;
+
+  function lookalike(without?: string): unknown {
+    const parts: Record<string, unknown> = {
+      request: () => Promise.resolve(),
+      create: () => undefined,
+      defaults: { headers: {} },
+      interceptors: { request: { use, eject: use }, response: { use, eject: use } },
+    };
+    if (without === 'request.use') parts.interceptors = { request: {}, response: { use, eject: use } };
+    if (without === 'response.use') parts.interceptors = { request: { use, eject: use }, response: {} };
+    const kept = Object.entries(parts).filter(([name]) => name !== without);
+    return Object.assign(() => Promise.resolve(), Object.fromEntries(kept));
+  }
+
+  it('a function with every part is taken for one', () => {
+    expect(() => oauth2(lookalike() as AxiosInstance, valid)).not.toThrow();
+  });
+
+  it.each(['request', 'create', 'defaults', 'interceptors', 'request.use', 'response.use'])('a function without %s is refused', (part) => {
+    expect(() => oauth2(lookalike(part) as AxiosInstance, valid)).toThrow(/"instance": expected an axios instance/);
+  });
+
+  it('an object with every part but not callable is refused', () => {
+    const { request, create, defaults, interceptors } = lookalike() as Record<string, unknown>;
+    expect(() => oauth2({ request, create, defaults, interceptors } as never, valid)).toThrow(/"instance": expected an axios instance/);
+  });
+});
