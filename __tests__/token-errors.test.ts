@@ -1,4 +1,5 @@
-import { InvalidTokenResponseError, OAuth2Error, TokenEndpointError, oauth2 } from '../lib';
+import axios from 'axios';
+import { InvalidTokenResponseError, OAuth2Error, TokenEndpointError, TokenRequestError, TokenTimeoutError, oauth2 } from '../lib';
 import { clientOptions, useServers } from './support/servers';
 
 describe('errors from the token endpoint', () => {
@@ -96,5 +97,41 @@ describe('errors from the token endpoint', () => {
     expect(error).toBeInstanceOf(TokenEndpointError);
     expect(error).toMatchObject({ status: 307 });
     expect(servers.api.requests).toHaveLength(0);
+  });
+});
+
+describe('a token request that fails in transport', () => {
+  const options = { tokenEndpoint: 'http://127.0.0.1:9/token', clientId: 'id', clientSecret: 'secret', tokenRetry: false } as const;
+
+  /** The error getToken() rejects with when the backend's adapter fails with an error of this `code`. */
+  async function failureWith(code: unknown): Promise<unknown> {
+    const adapter = () => Promise.reject(Object.assign(new Error('transport failed'), { code }));
+    const handle = oauth2(axios.create(), { ...options, backend: { adapter, timeout: 1234 } });
+    return handle.getToken().then(
+      () => {
+        throw new Error('expected getToken() to fail');
+      },
+      (error: unknown) => error,
+    );
+  }
+
+  it.each(['ECONNABORTED', 'ETIMEDOUT'])("axios' timeout code %s is a token timeout, with the request's timeout", async (code) => {
+    const error = await failureWith(code);
+    expect(error).toBeInstanceOf(TokenTimeoutError);
+    expect(error).toMatchObject({ code: 'ERR_OAUTH2_TOKEN_TIMEOUT' });
+    expect((error as Error).message).toContain('1234');
+  });
+
+  it('any other code stays on the cause of a request error', async () => {
+    const error = await failureWith('EPIPE');
+    expect(error).toBeInstanceOf(TokenRequestError);
+    expect((error as Error).message).toBe('Token request failed: transport failed');
+    expect(((error as Error).cause as { code?: unknown }).code).toBe('EPIPE');
+  });
+
+  it('a code that is not a string is left out', async () => {
+    const error = await failureWith(42);
+    expect(error).toBeInstanceOf(TokenRequestError);
+    expect((error as Error).cause).not.toHaveProperty('code');
   });
 });
