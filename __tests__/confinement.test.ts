@@ -112,6 +112,27 @@ describe.each(axiosCopies)('confinement of the token on %s', (_name, axios: Axio
     expect(auth.requests).toHaveLength(1);
   });
 
+  it("a redirect hook of the caller's own runs first, once per hop, a config sent again included; the token still comes off", async () => {
+    authorize();
+    await handle.getToken();
+    const hops: string[] = [];
+    const beforeRedirect = (options: Record<string, unknown>): void => {
+      hops.push(String(options.hostname));
+    };
+    // To a subdomain, which follow-redirects alone would let the token through to.
+    const toEvil = `/redirect?to=${encodeURIComponent(`${api.named('evil')}/landing`)}`;
+    const failure = await client.get(toEvil, { beforeRedirect } as object).catch((error: unknown) => error as { config: object });
+    expect(hops).toEqual(['evil.localhost']);
+    // The failed request's config, sent again by hand: its hook is not wrapped twice.
+    await expectUnauthorizedWithoutToken(client.request(failure.config));
+    expect(hops).toEqual(['evil.localhost', 'evil.localhost']);
+    const landed = api.requests.filter((r) => r.host.startsWith('evil.'));
+    expect(landed.map((r) => [r.url, r.authorization])).toEqual([
+      ['/landing', undefined],
+      ['/landing', undefined],
+    ]);
+  });
+
   it('a 302 within the allowed origin keeps the token (control)', async () => {
     authorize();
     await expect(client.get(`/redirect?to=${encodeURIComponent(`${api.named()}/landing`)}`)).resolves.toMatchObject({ status: 200 });
