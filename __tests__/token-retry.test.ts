@@ -201,6 +201,21 @@ describe('token endpoint retries (tokenRetry)', () => {
       expect(script.arrivals).toHaveLength(1);
     });
 
+    // The decision alone, without waiting out the Retry-After: the event of the failed attempt says whether a retry follows.
+    it.each([
+      ['timeout: 300, Retry-After: 1 → none, the 503 at once', 300, undefined],
+      ['timeout: 5000, Retry-After: 1 → one, in 1 s', 5_000, 1_000],
+    ])('a request with %s', async (_case, timeout, retryInMs) => {
+      scriptTokenEndpoint(servers.auth, [], answer(503, { error: 'temporarily_unavailable' }, { 'Retry-After': '1' }));
+      const { api, handle } = connect();
+      const failed = record(handle, 'token:attempt-failed');
+      const outcome = api.get('/deadline', { timeout }).catch((error: unknown) => error);
+      while (failed.length === 0) await sleep(5);
+      expect(failed[0].retryInMs).toBe(retryInMs);
+      if (retryInMs === undefined) expect(await outcome).toMatchObject({ status: 503 });
+      handle.eject();
+    });
+
     it('a request with timeout: 500 facing a 429 Retry-After: 3: it fails within its timeout, and no token request follows for 3.5 s', async () => {
       const script = scriptTokenEndpoint(servers.auth, [], answer(429, { error: 'slow_down' }, { 'Retry-After': '3' }));
       const { api } = connect();
