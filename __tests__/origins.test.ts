@@ -61,8 +61,11 @@ describe('which requests get the bearer token (SPEC §6)', () => {
     expect(await sentAuthorization('https://api.example.com/x')).toBeUndefined();
   });
 
-  it('every origin when the instance has no baseURL', async () => {
-    const { sentAuthorization } = setup({});
+  it.each([
+    ['no baseURL', {}],
+    ['an empty baseURL', { baseURL: '' }],
+  ])('every origin when the instance has %s', async (_case, instanceConfig) => {
+    const { sentAuthorization } = setup(instanceConfig);
     expect(await sentAuthorization('https://a.example.com/x')).toBe('Bearer tok');
     expect(await sentAuthorization('http://b.example.org:8080/y')).toBe('Bearer tok');
   });
@@ -80,6 +83,8 @@ describe('which requests get the bearer token (SPEC §6)', () => {
 
   it('leaves alone a request with its own Authorization header or axios auth', async () => {
     const { sentAuthorization } = setup({ baseURL: 'https://api.example.com' });
+    // With a token cached, so that there is one to attach.
+    expect(await sentAuthorization('/x')).toBe('Bearer tok');
     expect(await sentAuthorization('/x', { headers: { Authorization: 'Bearer mine' } })).toBe('Bearer mine');
     expect(await sentAuthorization('/x', { headers: { authorization: 'Token abc' } })).toBe('Token abc');
     const withBasic = await sentAuthorization('/x', { auth: { username: 'u', password: 'p' } });
