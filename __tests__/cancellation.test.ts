@@ -2,18 +2,18 @@ import axios, { CanceledError } from 'axios';
 import { oauth2 } from '../lib';
 import { clientOptions, useServers } from './support/servers';
 
+/** Resolves with the outcome and how long it took. */
+async function timed(promise: Promise<unknown>) {
+  const started = Date.now();
+  const outcome = await promise.then(
+    (value) => ({ value, error: undefined as unknown }),
+    (error: unknown) => ({ value: undefined, error }),
+  );
+  return { ...outcome, ms: Date.now() - started };
+}
+
 describe('canceling a request that waits for its token', () => {
   const servers = useServers({ delayMs: 400 });
-
-  /** Resolves with the outcome and how long it took. */
-  async function timed(promise: Promise<unknown>) {
-    const started = Date.now();
-    const outcome = await promise.then(
-      (value) => ({ value, error: undefined as unknown }),
-      (error: unknown) => ({ value: undefined, error }),
-    );
-    return { ...outcome, ms: Date.now() - started };
-  }
 
   it('AbortController and CancelToken reject promptly with axios cancel errors; other waiters and the shared fetch go on', async () => {
     const api = servers.newApi();
@@ -51,6 +51,16 @@ describe('canceling a request that waits for its token', () => {
     await auth.getToken();
     await api.get('/b');
     expect(servers.auth.requests).toHaveLength(1);
+  });
+
+  it('a request whose CancelToken was canceled before it was sent starts no token fetch', async () => {
+    const api = servers.newApi();
+    oauth2(api, clientOptions(servers));
+    const source = axios.CancelToken.source();
+    source.cancel('never mind');
+    await expect(api.get('/a', { cancelToken: source.token })).rejects.toMatchObject({ message: 'never mind' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(servers.auth.requests).toHaveLength(0);
   });
 
   it('an already-aborted request starts no token fetch', async () => {
@@ -102,5 +112,48 @@ describe('many requests waiting on one signal', () => {
     const outcomes = await Promise.all(waiting);
     expect(outcomes.every((e) => axios.isCancel(e))).toBe(true);
     expect(servers.api.requests).toHaveLength(0);
+  });
+});
+
+/** Token requests that take 300 ms: a cancellation is prompt when it comes well before. */
+describe('waiting with a signal, among others and over time', () => {
+  const servers = useServers({ delayMs: 300 });
+
+  it('a waiter with a signal and a timeout gets the failure of the token request as soon as it comes', async () => {
+    const api = servers.newApi();
+    oauth2(api, { ...clientOptions(servers), clientSecret: 'wrong', tokenRetry: false });
+    const started = Date.now();
+    const error = await api.get('/a', { signal: new AbortController().signal, timeout: 5_000 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_OAUTH2_TOKEN_ENDPOINT', status: 401 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('one of them leaving early (its own timeout) leaves the others listening: a later abort cancels them', async () => {
+    const api = servers.newApi();
+    oauth2(api, clientOptions(servers));
+    const controller = new AbortController();
+    const hurried = api.get('/hurried', { signal: controller.signal, timeout: 30 }).catch((e: unknown) => e);
+    const others = Array.from({ length: 2 }, (_, i) => api.get(`/o${i}`, { signal: controller.signal }).catch((e: unknown) => e));
+    expect(await hurried).toMatchObject({ code: 'ECONNABORTED' });
+    controller.abort();
+    const outcomes = await timed(Promise.all(others));
+    expect((outcomes.value as unknown[]).every((e) => axios.isCancel(e))).toBe(true);
+    // At once, not when the token comes (axios would cancel them then, at dispatch).
+    expect(outcomes.ms).toBeLessThan(150);
+    expect(servers.api.requests).toHaveLength(0);
+  });
+
+  it('a signal used again once its first waiters are done still cancels the next ones', async () => {
+    const api = servers.newApi();
+    const auth = oauth2(api, clientOptions(servers));
+    const controller = new AbortController();
+    await Promise.all([api.get('/first', { signal: controller.signal }), api.get('/second', { signal: controller.signal })]);
+    auth.invalidate();
+    const next = timed(api.get('/next', { signal: controller.signal }));
+    setTimeout(() => controller.abort(), 30);
+    const outcome = await next;
+    expect(axios.isCancel(outcome.error)).toBe(true);
+    expect(outcome.ms).toBeLessThan(180);
+    expect(servers.api.requests.map((r) => r.url)).toEqual(['/first', '/second']);
   });
 });
