@@ -9,7 +9,8 @@ function setup(instanceConfig: { baseURL?: string }, options: Partial<OAuth2Opti
   const backend = axios.create();
   const apiMock = new MockAdapter(api);
   apiMock.onAny().reply(200);
-  new MockAdapter(backend).onPost(tokenEndpoint).reply(200, { access_token: 'tok', token_type: 'bearer' });
+  const backendMock = new MockAdapter(backend);
+  backendMock.onPost(tokenEndpoint).reply(200, { access_token: 'tok', token_type: 'bearer' });
   oauth2(api, { tokenEndpoint, clientId: 'id', clientSecret: 'secret', backend, ...options });
   const sentAuthorization = async (url: string, config: Parameters<typeof api.get>[1] = {}) => {
     apiMock.resetHistory();
@@ -18,7 +19,7 @@ function setup(instanceConfig: { baseURL?: string }, options: Partial<OAuth2Opti
     const name = Object.keys(headers).find((key) => key.toLowerCase() === 'authorization');
     return name === undefined ? undefined : (headers[name] as string);
   };
-  return { sentAuthorization };
+  return { sentAuthorization, tokenRequests: () => backendMock.history.post.length };
 }
 
 describe('which requests get the bearer token (SPEC §6)', () => {
@@ -79,6 +80,13 @@ describe('which requests get the bearer token (SPEC §6)', () => {
   it("every origin with origins: '*'", async () => {
     const { sentAuthorization } = setup({ baseURL: 'https://api.example.com' }, { origins: '*' });
     expect(await sentAuthorization('https://anywhere.example.net/x')).toBe('Bearer tok');
+  });
+
+  it('a request with its own credentials on a cold client waits for no token and fetches none', async () => {
+    const { sentAuthorization, tokenRequests } = setup({ baseURL: 'https://api.example.com' });
+    expect(await sentAuthorization('/x', { auth: { username: 'u', password: 'p' } })).not.toBe('Bearer tok');
+    expect(await sentAuthorization('/x', { headers: { Authorization: 'Token abc' } })).toBe('Token abc');
+    expect(tokenRequests()).toBe(0);
   });
 
   it('leaves alone a request with its own Authorization header or axios auth', async () => {

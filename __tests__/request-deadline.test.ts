@@ -63,3 +63,34 @@ describe('the replay’s wait for its token', () => {
     expect(servers.api.requests.map((r) => r.status)).toEqual([401]);
   });
 });
+
+/** The same, with 100 ms token requests: what the wait leaves of the timeout, seen by the next interceptor. */
+describe('the timeout a request is sent with, after its wait', () => {
+  const servers = useServers({ delayMs: 100 });
+
+  it('is what is left of its own after the wait, with the message of the timeout it set', async () => {
+    const api = servers.newApi();
+    const sent: { timeout?: number; timeoutErrorMessage?: string }[] = [];
+    // Registered before oauth2(): axios runs it after ours, with the config our wait left.
+    api.interceptors.request.use((config) => {
+      sent.push({ timeout: config.timeout, timeoutErrorMessage: config.timeoutErrorMessage });
+      return config;
+    });
+    oauth2(api, clientOptions(servers));
+    await api.get('/cold', { timeout: 1_000 });
+    expect(sent).toHaveLength(1);
+    expect(sent[0].timeout).toBeGreaterThanOrEqual(1);
+    expect(sent[0].timeout).toBeLessThanOrEqual(1_000 - 90);
+    expect(sent[0].timeoutErrorMessage).toBe('timeout of 1000ms exceeded');
+    // With the token cached there is no wait: the timeout is the request's own, its message axios' default.
+    await api.get('/warm', { timeout: 1_000 });
+    expect(sent[1]).toEqual({ timeout: 1_000, timeoutErrorMessage: undefined });
+  });
+
+  it("a wait longer than the timeout ends in axios' error for that timeout", async () => {
+    const api = servers.newApi();
+    oauth2(api, clientOptions(servers));
+    const error = await api.get('/hurried', { timeout: 30 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ECONNABORTED', message: 'timeout of 30ms exceeded' });
+  });
+});

@@ -63,6 +63,22 @@ describe('401 refresh and replay (`retries`)', () => {
     expect(servers.auth.requests).toHaveLength(1);
   });
 
+  it('a 401 that validateStatus lets through is returned as it is, and its token is dropped: the next request fetches another', async () => {
+    const api = servers.newApi();
+    const handle = oauth2(api, clientOptions(servers));
+    const first = await handle.getToken();
+    servers.auth.revokeAll();
+    const response = await api.get('/accepted', { validateStatus: () => true });
+    expect(response.status).toBe(401);
+    expect(servers.auth.requests).toHaveLength(1);
+    await expect(api.get('/next')).resolves.toMatchObject({ status: 200 });
+    expect(servers.auth.requests).toHaveLength(2);
+    expect(servers.api.requests.map((r) => [r.url, r.headers.authorization])).toEqual([
+      ['/accepted', `Bearer ${first}`],
+      ['/next', `Bearer ${servers.auth.everIssued[1]}`],
+    ]);
+  });
+
   it('a network error from the resource is not replayed', async () => {
     const api = servers.newApi();
     oauth2(api, { ...clientOptions(servers), retries: 3, origins: '*' });
