@@ -196,3 +196,37 @@ describe('the plugin among other interceptors', () => {
     expect(replay.headers['x-api-key']).toBeUndefined();
   });
 });
+
+describe('the dispatch step, called by something other than axios', () => {
+  const servers = useServers();
+
+  it('with no config as `this` or no headers object, it passes the data through and attaches nothing', async () => {
+    const api = servers.newApi();
+    let transforms: unknown;
+    // Registered before oauth2(): runs after ours, and sees the transforms our step rides in.
+    api.interceptors.request.use((config) => {
+      transforms = config.transformRequest;
+      return config;
+    });
+    const handle = oauth2(api, clientOptions(servers));
+    await handle.getToken();
+    // A transform of the request's own, which the step is fused into: it takes any headers.
+    await api.get('/x', { transformRequest: [(data: unknown) => data] });
+    const last = (transforms as ((this: unknown, data: unknown, headers: unknown) => unknown)[]).at(-1);
+    if (last === undefined) throw new Error('no transform');
+    const headers: Record<string, unknown> = {};
+    for (const [self, givenHeaders] of [
+      [undefined, headers],
+      [null, headers],
+      ['a string', headers],
+      [{ url: '/x', baseURL: servers.api.url, headers }, null],
+      [{ url: '/x', baseURL: servers.api.url, headers }, 'a string'],
+    ] as const) {
+      expect(last.call(self, 'data', givenHeaders)).toBe('data');
+    }
+    expect(headers).toEqual({});
+    // With both (the control), it attaches the token.
+    expect(last.call({ url: '/x', baseURL: servers.api.url, method: 'get' }, 'data', headers)).toBe('data');
+    expect(headers.Authorization).toBe(`Bearer ${await handle.getToken()}`);
+  });
+});
