@@ -82,6 +82,13 @@ describe('which requests get the bearer token (SPEC §6)', () => {
     expect(await sentAuthorization('https://anywhere.example.net/x')).toBe('Bearer tok');
   });
 
+  it('a config that carries our token (sent again by hand) loses it on the way to another origin; a header of the caller stays', async () => {
+    const { sentAuthorization } = setup({ baseURL: 'https://api.example.com' });
+    expect(await sentAuthorization('/x')).toBe('Bearer tok');
+    expect(await sentAuthorization('https://evil.example.com/x', { headers: { Authorization: 'Bearer tok' } })).toBeUndefined();
+    expect(await sentAuthorization('https://other.example.com/x', { headers: { Authorization: 'Bearer mine' } })).toBe('Bearer mine');
+  });
+
   it('a request with its own credentials on a cold client waits for no token and fetches none', async () => {
     const { sentAuthorization, tokenRequests } = setup({ baseURL: 'https://api.example.com' });
     expect(await sentAuthorization('/x', { auth: { username: 'u', password: 'p' } })).not.toBe('Bearer tok');
