@@ -55,6 +55,21 @@ describe('which requests get the bearer token (SPEC §6)', () => {
     await api.get('https://elsewhere.example.com/x');
     await api.get('/y');
     expect(apiMock.history.get.map((r): unknown => r.headers?.Authorization)).toEqual([undefined, 'Bearer tok']);
+    // Taken off again (undefined, null or empty): every origin, as with none from the start.
+    for (const none of [undefined, null, '']) {
+      api.defaults.baseURL = 'https://api.example.com';
+      await api.get('https://elsewhere.example.com/x');
+      api.defaults.baseURL = none as never;
+      await api.get('https://elsewhere.example.com/x');
+    }
+    expect(apiMock.history.get.slice(2).map((r): unknown => r.headers?.Authorization)).toEqual([
+      undefined,
+      'Bearer tok',
+      undefined,
+      'Bearer tok',
+      undefined,
+      'Bearer tok',
+    ]);
   });
 
   it('a baseURL that names no http(s) origin allows none', async () => {
