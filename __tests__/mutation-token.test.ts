@@ -791,6 +791,29 @@ describe('a fetch that an invalidation overtook', () => {
     expect(manager.peek()).toBe('token-2');
   });
 
+  it('its end does not clear the fetch that replaced it: a caller after it joins the newer one', async () => {
+    let calls = 0;
+    const releases: (() => void)[] = [];
+    const manager = new TokenManager(() => {
+      const token = `token-${String(++calls)}`;
+      return new Promise<IssuedToken>((resolve) => releases.push(() => resolve({ accessToken: token, lifetimeMs: 60_000 })));
+    });
+    const first = manager.getToken();
+    await Promise.resolve();
+    manager.invalidate();
+    const second = manager.getToken();
+    await Promise.resolve();
+    expect(calls).toBe(2);
+    releases[0]();
+    await expect(first).resolves.toBe('token-1');
+    // The overtaken fetch has ended; the newer one is still in flight, and a new caller waits for it.
+    const third = manager.getToken();
+    await Promise.resolve();
+    expect(calls).toBe(2);
+    releases[1]();
+    await expect(Promise.all([second, third])).resolves.toEqual(['token-2', 'token-2']);
+  });
+
   it('the token it replaces, for the sharing, is the last one issued even once it was dropped', async () => {
     const replacing: unknown[] = [];
     const sharing: TokenSharing = {
