@@ -127,7 +127,7 @@ function createRedirectConfinement({ bearer, origins }: DispatchContext): (confi
 }
 
 /** Whether axios 0.27 would send the request through a proxy: `proxy` set, or one from the environment. */
-function usesProxy(config: DispatchedConfig & { proxy?: unknown }): boolean {
+export function usesProxy(config: DispatchedConfig & { proxy?: unknown }): boolean {
   if (config.proxy === false) return false;
   if (config.proxy) return true;
   const env = process.env;
@@ -137,7 +137,7 @@ function usesProxy(config: DispatchedConfig & { proxy?: unknown }): boolean {
 }
 
 /** The URL of the next hop, from the options follow-redirects prepared for it. */
-function nextHopURL({ href, protocol, hostname, port }: RedirectOptions): string | undefined {
+export function nextHopURL({ href, protocol, hostname, port }: RedirectOptions): string | undefined {
   if (typeof href === 'string') return href;
   if (typeof protocol !== 'string' || typeof hostname !== 'string') return undefined;
   const host = hostname.includes(':') ? `[${hostname}]` : hostname;
