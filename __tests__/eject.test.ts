@@ -35,6 +35,26 @@ describe('eject()', () => {
     await api.get('/x').catch(() => undefined);
     expect(seen).toEqual(['/x']);
   });
+
+  it('after the app cleared the interceptors and added its own, eject() leaves those in place', async () => {
+    const api = servers.newApi();
+    const auth = oauth2(api, clientOptions(servers));
+    api.interceptors.request.clear();
+    api.interceptors.response.clear();
+    const seen: string[] = [];
+    api.interceptors.request.use((config) => {
+      seen.push(`request ${config.url ?? ''}`);
+      return config;
+    });
+    api.interceptors.request.use((config) => config);
+    api.interceptors.response.use(undefined, (error: unknown) => {
+      seen.push('response error');
+      return Promise.reject(error);
+    });
+    auth.eject();
+    await api.get('/x').catch(() => undefined);
+    expect(seen).toEqual(['request /x', 'response error']);
+  });
 });
 
 describe('eject() and the default transforms', () => {
