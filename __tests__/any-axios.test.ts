@@ -128,6 +128,8 @@ describe('what counts as an axios instance', () => {
     };
     if (without === 'request.use') parts.interceptors = { request: {}, response: { use, eject: use } };
     if (without === 'response.use') parts.interceptors = { request: { use, eject: use }, response: {} };
+    if (without === 'interceptors.request') parts.interceptors = { response: { use, eject: use } };
+    if (without === 'interceptors.response') parts.interceptors = { request: { use, eject: use } };
     const kept = Object.entries(parts).filter(([name]) => name !== without);
     return Object.assign(() => Promise.resolve(), Object.fromEntries(kept));
   }
@@ -136,7 +138,16 @@ describe('what counts as an axios instance', () => {
     expect(() => oauth2(lookalike() as AxiosInstance, valid)).not.toThrow();
   });
 
-  it.each(['request', 'create', 'defaults', 'interceptors', 'request.use', 'response.use'])('a function without %s is refused', (part) => {
+  it.each([
+    'request',
+    'create',
+    'defaults',
+    'interceptors',
+    'request.use',
+    'response.use',
+    'interceptors.request',
+    'interceptors.response',
+  ])('a function without %s is refused', (part) => {
     expect(() => oauth2(lookalike(part) as AxiosInstance, valid)).toThrow(/"instance": expected an axios instance/);
   });
 

@@ -2,6 +2,7 @@ import axios from 'axios';
 import MockAdapter from 'axios-mock-adapter';
 import { InvalidOptionsError, oauth2, type OAuth2Options } from '../lib';
 import { interceptorCount } from './support/interceptors';
+import { freshModule } from './support/fresh-module';
 import { rejectionOf } from './support/options';
 
 const valid: OAuth2Options = { tokenEndpoint: 'https://auth.example.com/token', clientId: 'id', clientSecret: 'secret' };
@@ -87,6 +88,32 @@ describe('options are validated at construction', () => {
     const error = rejectionOf(options);
     expect(error.option).toBe(option);
     expect(error.message).toMatch(message);
+  });
+
+  // On a copy of lib/options loaded here: its constants (the reserved names, the scope
+  // pattern) are made when it loads, and only so does per-test coverage see them checked.
+  it('every reserved parameter name, and the scope-token pattern (RFC 6749 §3.3) at both ends', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load of a fresh copy
+    const fresh = freshModule(() => require('../lib/options')) as typeof import('../lib/options');
+    const reserved = [
+      'grant_type',
+      'scope',
+      'client_id',
+      'client_secret',
+      'client_assertion',
+      'client_assertion_type',
+      'username',
+      'password',
+      'assertion',
+    ];
+    for (const name of reserved) {
+      expect(() => fresh.resolveOptions({ ...valid, extraParams: { [name]: 'x' } })).toThrow(`"${name}" is set by the library`);
+    }
+    expect(fresh.resolveOptions({ ...valid, extraParams: { audience: 'api' } }).extraParams).toEqual([['audience', 'api']]);
+    expect(fresh.resolveOptions({ ...valid, scope: 'ab !#[]~' }).scope).toBe('ab !#[]~');
+    for (const bad of ['éa', 'aé', 'a"b', 'a\\b']) expect(() => fresh.resolveOptions({ ...valid, scope: bad })).toThrow(/RFC 6749 §3.3/);
+    expect(() => fresh.resolveOptions({ ...valid, clientId: 'svc\uD800x' })).toThrow(/lone UTF-16 surrogate/);
+    expect(fresh.resolveOptions({ ...valid, clientId: 'svc\uD83D\uDE00' }).clientId).toBe('svc\uD83D\uDE00');
   });
 
   it('accepts a null scope as no scope', async () => {
