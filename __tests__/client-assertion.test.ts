@@ -77,10 +77,17 @@ describe('clientAssertion', () => {
     ['an empty string', '  ', /returned an empty string/],
     ['undefined', undefined, /returned undefined; expected the assertion as a non-empty string/],
     ['a number', 42, /returned a number/],
+    ['null', null, /returned null; expected/],
   ])('a function returning %s fails with ClientAssertionError', async (_case, value, message) => {
     const handle = connect({ clientAssertion: () => value as string });
     await expect(handle.getToken()).rejects.toThrow(message);
     expect(servers.auth.requests).toHaveLength(0);
+  });
+
+  it('what a function returns is sent without the whitespace around it (as a file read is)', async () => {
+    const handle = connect({ clientAssertion: () => '  eyJ.a-b.c_d \n' });
+    await handle.getToken();
+    expect(bodies()).toEqual([expectedBody('eyJ.a-b.c_d')]);
   });
 
   it('a failed assertion is not cached: the next request asks again', async () => {
@@ -179,6 +186,7 @@ describe('clientAssertion', () => {
 
     it('refuses a path that is not a non-empty string at once', () => {
       expect(() => clientAssertionFromFile('')).toThrow(InvalidOptionsError);
+      expect(() => clientAssertionFromFile('')).toThrow(expect.objectContaining({ option: 'clientAssertion' }) as Error);
       expect(() => clientAssertionFromFile(undefined as never)).toThrow(/expects the path of the assertion file/);
     });
   });
