@@ -169,6 +169,27 @@ describe('no private key, HMAC secret or client assertion leaks', () => {
     });
   });
 
+  it.each([
+    ['given as a PEM string', { privateKey: RSA_PEM, keyId: 'k1' }],
+    ['given as a KeyObject', { privateKey: rsa.privateKey }],
+  ])('a server echoing the private key (%s) into its error: scrubbed', async (_case, options: Partial<OAuth2Options>) => {
+    // The key as a server could hold it: the PKCS#8 body in one piece, and the JWK's private members.
+    const body = rsa.privateKey
+      .export({ type: 'pkcs8', format: 'pem' })
+      .toString()
+      .replace(/-----[A-Z ]+-----|\s/g, '');
+    const { d, p, q } = rsa.privateKey.export({ format: 'jwk' });
+    servers.auth.override = (_req, res) => {
+      const echo = `registered key: ${body} d=${String(d)} p=${String(p)} q=${String(q)}`;
+      res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'invalid_client', error_description: echo }));
+      return true;
+    };
+    const error = await failureOf(connect({ tokenEndpointAuthMethod: 'private_key_jwt', ...options }).instance.get('/r'));
+    expect(error).toMatchObject({ name: 'TokenEndpointError' });
+    expect((error as Error).message).toContain('[REDACTED]');
+    expectNoLeak(error);
+  });
+
   it('a key the server refuses: the TokenEndpointError holds neither key nor assertion', async () => {
     const error = await failureOf(
       connect({ tokenEndpointAuthMethod: 'private_key_jwt', privateKey: ed25519.privateKey }).instance.get('/r'),
