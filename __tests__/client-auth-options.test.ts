@@ -12,6 +12,7 @@ const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
 const secp256k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
 const ed25519 = generateKeyPairSync('ed25519');
 const x25519 = generateKeyPairSync('x25519');
+const rsaPss = generateKeyPairSync('rsa-pss', { modulusLength: 2048 });
 const rsaPem = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 const base = { tokenEndpoint: 'https://auth.example.com/oauth2/token', clientId: 'svc' };
@@ -176,6 +177,26 @@ describe('client authentication options', () => {
       'privateKey',
       { ...pkjwt, privateKey: 42 },
       /PEM string, a private JWK object or a private KeyObject; got a number/,
+    ],
+    ['null as privateKey', 'privateKey', { ...pkjwt, privateKey: null }, /private KeyObject; got null$/],
+    ['an array as privateKey', 'privateKey', { ...pkjwt, privateKey: [rsaPem] }, /private KeyObject; got an array$/],
+    [
+      'a private JWK that is not a key',
+      'privateKey',
+      { ...pkjwt, privateKey: { kty: 'RSA', n: 'AQAB', e: 'AQAB', d: 'AQAB' } },
+      /could not be read as a private JWK \(kty "RSA"\)/,
+    ],
+    [
+      'a JWK whose alg is not an asymmetric one',
+      'privateKey',
+      { ...pkjwt, privateKey: { ...rsa.privateKey.export({ format: 'jwk' }), alg: 'HS256' } },
+      /"privateKey": the JWK's alg: expected one of .*; got "HS256" \(HMAC algorithms are for 'client_secret_jwt'\)/,
+    ],
+    [
+      'a signingAlgorithm an RSA-PSS key cannot make',
+      'signingAlgorithm',
+      { ...pkjwt, privateKey: rsaPss.privateKey, signingAlgorithm: 'RS256' },
+      /"signingAlgorithm": "RS256" cannot be made with .*; it signs with PS256, PS384, PS512$/,
     ],
     // Assertion settings
     [
