@@ -196,8 +196,44 @@ describe('client authentication options', () => {
       'a signingAlgorithm an RSA-PSS key cannot make',
       'signingAlgorithm',
       { ...pkjwt, privateKey: rsaPss.privateKey, signingAlgorithm: 'RS256' },
-      /"signingAlgorithm": "RS256" cannot be made with .*; it signs with PS256, PS384, PS512$/,
+      /"signingAlgorithm": "RS256" cannot be made with an RSA-PSS key; it signs with PS256, PS384, PS512$/,
     ],
+    ['a public KeyObject', 'privateKey', { ...pkjwt, privateKey: rsa.publicKey }, /expected a private key; got a public KeyObject$/],
+    [
+      'a PEM certificate',
+      'privateKey',
+      { ...pkjwt, privateKey: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----' },
+      /got a PEM CERTIFICATE \(the server keeps the public key/,
+    ],
+    [
+      'a JWK with an empty "d"',
+      'privateKey',
+      { ...pkjwt, privateKey: { ...rsa.publicKey.export({ format: 'jwk' }), d: '' } },
+      /got a public one/,
+    ],
+    [
+      'an empty clientSecret',
+      'clientSecret',
+      { ...base, tokenEndpointAuthMethod: 'client_secret_post', clientSecret: '' },
+      /required; expected a non-empty string/,
+    ],
+    [
+      'an asymmetric signingAlgorithm for client_secret_jwt',
+      'signingAlgorithm',
+      { ...csjwt, signingAlgorithm: 'ES256' },
+      /got "ES256" \(asymmetric algorithms are for 'private_key_jwt' with privateKey\)$/,
+    ],
+    ['an unknown signingAlgorithm for client_secret_jwt', 'signingAlgorithm', { ...csjwt, signingAlgorithm: 'XRS256' }, /got "XRS256"$/],
+    ['a number as signingAlgorithm for client_secret_jwt', 'signingAlgorithm', { ...csjwt, signingAlgorithm: 256 }, /got 256$/],
+    ['a number as keyId', 'keyId', { ...pkjwt, keyId: 7 }, /the JWS kid\); got 7$/],
+    [
+      "an empty issuer with assertionAudience 'issuer'",
+      'issuer',
+      { ...pkjwt, assertionAudience: 'issuer', issuer: '' },
+      /required with assertionAudience 'issuer'/,
+    ],
+    ['a number as assertionAudience', 'assertionAudience', { ...pkjwt, assertionAudience: 7 }, /got 7$/],
+    ['a string as assertionLifetime', 'assertionLifetime', { ...pkjwt, assertionLifetime: '60' }, /got "60"$/],
     // Assertion settings
     [
       "assertionAudience 'issuer' without issuer",
@@ -260,6 +296,8 @@ describe('client authentication options', () => {
 
   it.each<[string, Record<string, unknown>]>([
     ['private_key_jwt with a PEM', { ...pkjwt, privateKey: rsaPem }],
+    ['private_key_jwt with an Ed448 key', { ...pkjwt, privateKey: generateKeyPairSync('ed448').privateKey }],
+    ['private_key_jwt with an RSA-PSS key', { ...pkjwt, privateKey: rsaPss.privateKey }],
     [
       'private_key_jwt with every assertion option',
       {

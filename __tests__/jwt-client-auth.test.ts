@@ -17,6 +17,7 @@ const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
 const p521 = generateKeyPairSync('ec', { namedCurve: 'P-521' });
 const ed25519 = generateKeyPairSync('ed25519');
+const rsaPss = generateKeyPairSync('rsa-pss', { modulusLength: 2048 });
 
 const pem = (key: KeyObject, type: 'pkcs8' | 'pkcs1' | 'sec1') => key.export({ type, format: 'pem' }).toString();
 
@@ -53,6 +54,8 @@ describe('JWT client assertions on the wire', () => {
       ['EC P-521, JWK', 'ES512', () => p521.privateKey.export({ format: 'jwk' }), p521.publicKey],
       ['Ed25519, PKCS#8 PEM', 'EdDSA', () => pem(ed25519.privateKey, 'pkcs8'), ed25519.publicKey],
       ['Ed25519, KeyObject', 'EdDSA', () => ed25519.privateKey, ed25519.publicKey],
+      // Node has no JWK form for an RSA-PSS key: the key is used and scrubbed without one.
+      ['RSA-PSS, PKCS#8 PEM', 'PS256', () => pem(rsaPss.privateKey, 'pkcs8'), rsaPss.publicKey],
     ] as const)('%s (default alg %s)', async (_name, alg, privateKey, publicKey) => {
       servers.auth.registerClientKey(CLIENT_ID, publicKey);
       const { instance } = connect({ tokenEndpointAuthMethod: 'private_key_jwt', privateKey: privateKey(), scope: 'invoices:read' });

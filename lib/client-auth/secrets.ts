@@ -48,9 +48,18 @@ const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const;
 export function privateKeyEncodings(key: KeyObject, given?: string): string[] {
   const pem = key.export({ type: 'pkcs8', format: 'pem' }).toString();
   const body = pem.replace(/-----[A-Z ]+-----|\s/g, '');
-  const jwk = key.export({ format: 'jwk' }) as Record<string, unknown>;
-  const members = PRIVATE_JWK_MEMBERS.map((name) => jwk[name]).filter((value): value is string => typeof value === 'string');
-  return [...(given === undefined ? [] : [given.trim()]), pem.trim(), body, ...members];
+  return [...(given === undefined ? [] : [given.trim()]), pem.trim(), body, ...privateJwkMembers(key)];
+}
+
+/** Node has no JWK form for some keys it can sign with (RSA-PSS): those have no members to list. */
+function privateJwkMembers(key: KeyObject): string[] {
+  let jwk: Record<string, unknown>;
+  try {
+    jwk = key.export({ format: 'jwk' });
+  } catch {
+    return [];
+  }
+  return PRIVATE_JWK_MEMBERS.map((name) => jwk[name]).filter((value): value is string => typeof value === 'string');
 }
 
 /**
