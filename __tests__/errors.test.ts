@@ -42,6 +42,23 @@ describe('the error hierarchy', () => {
     expect(JSON.parse(JSON.stringify(error))).toMatchObject({ name, code, message: error.message });
   });
 
+  it('as JSON: name, code and message, then its own fields, and never the cause', () => {
+    const error = new TokenEndpointError({ status: 400, error: 'invalid_scope', errorDescription: 'no admin', retryAfterMs: 2_000 });
+    const json = JSON.parse(JSON.stringify(error)) as Record<string, unknown>;
+    expect(json).toEqual({
+      name: 'TokenEndpointError',
+      code: 'ERR_OAUTH2_TOKEN_ENDPOINT',
+      message: 'Token endpoint answered 400 invalid_scope: no admin',
+      status: 400,
+      error: 'invalid_scope',
+      errorDescription: 'no admin',
+      retryAfterMs: 2_000,
+    });
+    expect(Object.keys(json).slice(0, 3)).toEqual(['name', 'code', 'message']);
+    const withCause = new GrantAssertionError('the assertion function failed', { cause: new Error('idp down') });
+    expect(JSON.stringify(withCause)).not.toContain('idp down');
+  });
+
   it('ErrorCode lists exactly the codes the classes use', () => {
     expect(Object.values(ErrorCode).sort()).toEqual(samples.map(([, , code]) => code).sort());
   });
