@@ -1,3 +1,4 @@
+import { createScrubber } from '../lib/scrub';
 import { inspect } from 'node:util';
 import { oauth2 } from '../lib';
 import { useServers } from './support/servers';
@@ -61,5 +62,17 @@ describe('server text is scrubbed of the client secret in every plausible encodi
     for (const text of [error.message, error.stack ?? '', inspect(error, { depth: Infinity }), JSON.stringify(error)]) {
       expect(text).not.toContain(echoed);
     }
+  });
+});
+
+describe('createScrubber', () => {
+  it('redacts the longest secret first, so no part of it is left around a shorter one', () => {
+    const scrub = createScrubber(['abc', 'xxabcxx']);
+    expect(scrub('got xxabcxx and abc')).toBe('got [REDACTED] and [REDACTED]');
+  });
+
+  it('ignores an empty secret (which would match between every two characters)', () => {
+    expect(createScrubber(['', 'key'])('a key here')).toBe('a [REDACTED] here');
+    expect(createScrubber([''])('text')).toBe('text');
   });
 });
