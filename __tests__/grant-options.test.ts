@@ -28,6 +28,11 @@ describe('grant options', () => {
       /required with grantType 'password'; expected a non-empty string; got undefined/,
     ],
     ['an empty username', 'username', { ...passwordGrant, username: '' }, /got an empty string/],
+    ['null as grantType', 'grantType', { ...base, grantType: null }, /got a null$/],
+    ['null as password', 'password', { ...passwordGrant, password: null }, /got null$/],
+    ['a lone high surrogate in the password', 'password', { ...passwordGrant, password: 'p\uD800w' }, /lone UTF-16 surrogate/],
+    ['null as assertion', 'assertion', { ...jwtBearer, assertion: null }, /got null$/],
+    ['an array as assertion', 'assertion', { ...jwtBearer, assertion: ['a.b.c'] }, /got an array$/],
     ['an empty password', 'password', { ...passwordGrant, password: '' }, /got an empty string/],
     ['a number as password', 'password', { ...passwordGrant, password: 1234 }, /got a number/],
     ['a password with a lone surrogate', 'password', { ...passwordGrant, password: 'pw\uD800x' }, /lone UTF-16 surrogate/],
@@ -189,6 +194,7 @@ describe('grant options', () => {
   });
 
   it.each<[string, Record<string, unknown>]>([
+    ['password with a surrogate pair (an emoji) in it', { ...passwordGrant, password: 'p\uD83D\uDE00w' }],
     ['password with client_secret_basic', passwordGrant],
     ['password with client_secret_post', { ...passwordGrant, tokenEndpointAuthMethod: 'client_secret_post' }],
     ['password with client_secret_jwt', { ...passwordGrant, tokenEndpointAuthMethod: 'client_secret_jwt' }],
