@@ -1,6 +1,7 @@
 import { oauth2, InvalidOptionsError, type OAuth2Event, type OAuth2EventName, type OAuth2Handle, type OAuth2Options } from '../lib';
 import { basicCredentials, formEncode } from './support/encodings';
 import { CLIENT_ID, CLIENT_SECRET, clientOptions, useServers } from './support/servers';
+import { invalidOptionsErrorOf } from './support/options';
 
 /**
  * `handle.on(event, listener)`: which events a request's life produces, in which order,
@@ -207,20 +208,10 @@ describe('events on the handle', () => {
     expect(() => handle.on('token:isued' as never, () => {})).toThrow(InvalidOptionsError);
     expect(() => handle.on('token:isued' as never, () => {})).toThrow(/unknown event "token:isued"; expected one of token:fetch/);
     expect(() => handle.on('token:issued', 'nope' as never)).toThrow(/expected a function for event "token:issued"/);
-    const unknown = thrown(() => handle.on('token:isued' as never, () => {}));
+    const unknown = invalidOptionsErrorOf(() => handle.on('token:isued' as never, () => {}));
     expect(unknown.option).toBe('event');
     expect(unknown.message).toContain(`expected one of ${['token:fetch', 'token:attempt', 'token:attempt-failed'].join(', ')}`);
-    expect(thrown(() => handle.on(7 as never, () => {})).message).toMatch(/unknown event of type number; expected one of/);
-    expect(thrown(() => handle.on('token:issued', 'nope' as never)).option).toBe('listener');
+    expect(invalidOptionsErrorOf(() => handle.on(7 as never, () => {})).message).toMatch(/unknown event of type number; expected one of/);
+    expect(invalidOptionsErrorOf(() => handle.on('token:issued', 'nope' as never)).option).toBe('listener');
   });
-
-  function thrown(action: () => unknown): InvalidOptionsError {
-    try {
-      action();
-    } catch (error) {
-      expect(error).toBeInstanceOf(InvalidOptionsError);
-      return error as InvalidOptionsError;
-    }
-    throw new Error('expected an InvalidOptionsError');
-  }
 });

@@ -3,11 +3,11 @@ import IORedis6, { Cluster as IORedisCluster } from 'ioredis';
 import IORedis5 from 'ioredis-5';
 import { createClient as createClient6, createClientPool, RESP_TYPES } from 'redis';
 import { createClient as createClient5 } from 'redis-5';
-import { InvalidOptionsError } from '../lib/errors';
 import { redisStore, type RedisClientLike } from '../lib/stores/redis';
 import type { TokenStore } from '../lib/stores/token-store';
 import { REDIS_CLIENT_KINDS, useRedisClients, type RedisClientKind, type TestRedisClient } from './support/redis-clients';
 import { useRedisServer } from './support/redis-server';
+import { invalidOptionsErrorOf } from './support/options';
 
 const server = useRedisServer();
 const clients = useRedisClients();
@@ -457,16 +457,6 @@ describe('redisStore validation', () => {
 
   const client = { sendCommand: () => Promise.resolve(null) } as unknown as RedisClientLike;
 
-  function invalid(make: () => unknown): InvalidOptionsError {
-    try {
-      make();
-    } catch (error) {
-      expect(error).toBeInstanceOf(InvalidOptionsError);
-      return error as InvalidOptionsError;
-    }
-    throw new Error('expected an InvalidOptionsError');
-  }
-
   it.each<[string, unknown]>([
     ['undefined', undefined],
     ['null', null],
@@ -476,7 +466,7 @@ describe('redisStore validation', () => {
     ['the redis module', { createClient: () => ({}), createCluster: () => ({}) }],
     ['an object with a non-function sendCommand', { sendCommand: 'GET' }],
   ])('refuses %s as the client, naming what it expects', (_, value) => {
-    const error = invalid(() => redisStore(value as RedisClientLike));
+    const error = invalidOptionsErrorOf(() => redisStore(value as RedisClientLike));
     expect(error.option).toBe('store');
     expect(error.message).toMatch(/expected a connected Redis client: node-redis \(redis 5 or 6.*\) or ioredis \(5 or 6/);
   });
@@ -485,14 +475,14 @@ describe('redisStore validation', () => {
     ['cluster', { sendCommand: () => Promise.resolve(), getSlotMaster: () => ({}) }],
     ['sentinel', { sendCommand: () => Promise.resolve(), getMasterNode: () => ({}) }],
   ])('refuses a node-redis %s client, whose sendCommand takes routing arguments first', (_, value) => {
-    const error = invalid(() => redisStore(value as unknown as RedisClientLike));
+    const error = invalidOptionsErrorOf(() => redisStore(value as unknown as RedisClientLike));
     expect(error.option).toBe('store');
     expect(error.message).toMatch(/cluster and sentinel clients are not supported/);
   });
 
   it('refuses settings that are not an object', () => {
-    expect(invalid(() => redisStore(client, 'oauth2:' as never)).option).toBe('store');
-    expect(invalid(() => redisStore(client, null as never)).option).toBe('store');
+    expect(invalidOptionsErrorOf(() => redisStore(client, 'oauth2:' as never)).option).toBe('store');
+    expect(invalidOptionsErrorOf(() => redisStore(client, null as never)).option).toBe('store');
   });
 
   const key32 = Buffer.alloc(32, 0xab);
@@ -529,7 +519,7 @@ describe('redisStore validation', () => {
     ['a number', 42],
     ['an array of 32 numbers', Array.from({ length: 32 }, () => 1)],
   ])('refuses an encryption key that is %s, without showing it', (_, encryptionKey) => {
-    const error = invalid(() => redisStore(client, { encryptionKey: encryptionKey as string }));
+    const error = invalidOptionsErrorOf(() => redisStore(client, { encryptionKey: encryptionKey as string }));
     expect(error.option).toBe('store.encryptionKey');
     expect(error.message).toMatch(/expected 32 bytes, as a Buffer\/Uint8Array or a base64 string/);
     if (typeof encryptionKey === 'string' && encryptionKey !== '') expect(error.message).not.toContain(encryptionKey.trim());
@@ -549,7 +539,7 @@ describe('redisStore validation', () => {
     ['operationTimeoutMs', 2 ** 31],
     ['operationTimeoutMs', null],
   ])('refuses %s = %p', (name, value) => {
-    const error = invalid(() => redisStore(client, { [name]: value }));
+    const error = invalidOptionsErrorOf(() => redisStore(client, { [name]: value }));
     expect(error.option).toBe(`store.${name}`);
   });
 
