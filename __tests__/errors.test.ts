@@ -9,6 +9,7 @@ import {
   TokenRequestError,
   TokenTimeoutError,
 } from '../lib';
+import { freshModule } from './support/fresh-module';
 
 describe('the error hierarchy', () => {
   const samples: [OAuth2Error, string, string][] = [
@@ -67,5 +68,51 @@ describe('the error hierarchy', () => {
     const [, , , [error]] = samples;
     expect((error.cause as { code?: string }).code).toBe('ECONNREFUSED');
     expect(Object.keys(error)).not.toContain('cause');
+  });
+
+  // Built inside the test from a fresh copy: the class names are set when the module loads.
+  it('a fresh copy: every class names itself, and an error holds only the fields it was given', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load of a fresh copy
+    const fresh = freshModule(() => require('../lib/errors')) as typeof import('../lib/errors');
+    const named: [OAuth2Error, string][] = [
+      [new fresh.OAuth2Error(fresh.ErrorCode.TokenTimeout, 'base'), 'OAuth2Error'],
+      [new fresh.InvalidOptionsError('retries', 'expected an integer'), 'InvalidOptionsError'],
+      [new fresh.TokenEndpointError({ status: 500 }), 'TokenEndpointError'],
+      [new fresh.InvalidTokenResponseError(200, 'no access_token'), 'InvalidTokenResponseError'],
+      [new fresh.TokenRequestError('reset', new Error('reset')), 'TokenRequestError'],
+      [new fresh.TokenTimeoutError(5), 'TokenTimeoutError'],
+      [new fresh.ClientAssertionError('none'), 'ClientAssertionError'],
+      [new fresh.GrantAssertionError('none'), 'GrantAssertionError'],
+    ];
+    for (const [error, name] of named) {
+      expect(error.name).toBe(name);
+      expect(String(error).startsWith(`${name}: `)).toBe(true);
+    }
+
+    const bare = new fresh.TokenEndpointError({ status: 500 });
+    expect(bare.message).toBe('Token endpoint answered 500');
+    expect(Object.keys(bare).sort()).toEqual(['code', 'status']);
+    expect(bare.toJSON()).toEqual({ name: 'TokenEndpointError', code: 'ERR_OAUTH2_TOKEN_ENDPOINT', message: bare.message, status: 500 });
+    expect(new fresh.TokenEndpointError({ status: 401, errorDescription: 'bad secret' }).message).toBe(
+      'Token endpoint answered 401: bad secret',
+    );
+    expect(new fresh.TokenEndpointError({ status: 400, error: 'invalid_grant' }).message).toBe('Token endpoint answered 400 invalid_grant');
+    expect(Object.keys(new fresh.TokenEndpointError({ status: 503, errorUri: 'https://as/e', retryAfterMs: 0 })).sort()).toEqual([
+      'code',
+      'errorUri',
+      'retryAfterMs',
+      'status',
+    ]);
+    expect(Object.keys(new fresh.ClientAssertionError('none'))).toEqual(['code']);
+    expect(new fresh.ClientAssertionError('empty', { path: '/run/a' }).path).toBe('/run/a');
+  });
+
+  it('the cause is like the built-in one: not enumerable, but writable and configurable', () => {
+    const cause = new Error('idp down');
+    const descriptor = Object.getOwnPropertyDescriptor(new GrantAssertionError('failed', { cause }), 'cause');
+    expect(descriptor).toEqual({ value: cause, enumerable: false, writable: true, configurable: true });
+    expect(Object.getOwnPropertyDescriptor(new Error('x', { cause }), 'cause')).toEqual(descriptor);
+    expect('cause' in new GrantAssertionError('failed')).toBe(false);
+    expect('cause' in new GrantAssertionError('failed', { cause: undefined })).toBe(true);
   });
 });

@@ -2,6 +2,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import axios from 'axios';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { oauth2, type OAuth2Options } from '../lib';
+import { signClientAssertion } from '../lib/client-auth/jwt-assertion';
 import { CLIENT_ID, CLIENT_SECRET, useServers } from './support/servers';
 
 /**
@@ -191,5 +192,25 @@ describe('JWT client assertions on the wire', () => {
     await expect(instance.get('/invoices')).rejects.toMatchObject({ code: 'ERR_OAUTH2_TOKEN_ENDPOINT' });
     expect(servers.auth.requests).toHaveLength(1);
     expect(servers.api.requests).toHaveLength(0);
+  });
+});
+
+describe('a signature the crypto backend refuses', () => {
+  // oauth2() checks the key against the algorithm, so only a backend failure gets here:
+  // shown with a key that cannot make the signature asked for.
+  it('is a ClientAssertionError naming the algorithm, with the reason and no key material', async () => {
+    const settings = { algorithm: 'ES256', keyId: undefined, type: undefined, audience: 'https://as.example/token', lifetimeSeconds: 60 };
+    const failure = await signClientAssertion(CLIENT_ID, rsa.privateKey, settings).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toMatchObject({ name: 'ClientAssertionError', code: 'ERR_OAUTH2_CLIENT_ASSERTION' });
+    const { message, cause } = failure as Error;
+    expect(message).toMatch(/^No client assertion: signing the client assertion with ES256 failed: \S/);
+    expect(cause).toBeInstanceOf(Error);
+    expect(message).toBe(`No client assertion: signing the client assertion with ES256 failed: ${(cause as Error).message}`);
+    const pkcs8 = pem(rsa.privateKey, 'pkcs8');
+    const body = pkcs8.split('\n').slice(1, -2).join('');
+    expect(JSON.stringify({ message, cause: (cause as Error).message })).not.toContain(body.slice(0, 64));
   });
 });

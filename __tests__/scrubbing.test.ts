@@ -1,5 +1,7 @@
-import { createScrubber } from '../lib/scrub';
+import { generateKeyPairSync } from 'node:crypto';
 import { inspect } from 'node:util';
+import { assertionEncodings, credentialEncodings, privateKeyEncodings } from '../lib/client-auth/secrets';
+import { createScrubber } from '../lib/scrub';
 import { oauth2 } from '../lib';
 import { useServers } from './support/servers';
 
@@ -74,5 +76,49 @@ describe('createScrubber', () => {
   it('ignores an empty secret (which would match between every two characters)', () => {
     expect(createScrubber(['', 'key'])('a key here')).toBe('a [REDACTED] here');
     expect(createScrubber([''])('text')).toBe('text');
+  });
+});
+
+describe('what is listed for scrubbing', () => {
+  it('the base64 forms without padding, also when the padding is two characters and the base64 differs from base64url', () => {
+    // 'p>?a' is cD4/YQ== in base64 and cD4_YQ in base64url.
+    const scrub = createScrubber(credentialEncodings('svc', 'p>?a'));
+    expect(scrub('secret cD4/YQ, then')).toBe('secret [REDACTED], then');
+    expect(scrub('secret cD4/YQ==')).toBe('secret [REDACTED]');
+  });
+
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const pkcs8 = rsa.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const pkcs1 = rsa.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const pss = generateKeyPairSync('rsa-pss', { modulusLength: 2048 }).privateKey;
+
+  it('a private key: the PEM as given and its PKCS#8 form, each whole, and the one-line body', () => {
+    const scrub = createScrubber(privateKeyEncodings(rsa, `  ${pkcs1}\n`));
+    expect(scrub(`key (${pkcs1.trim()}) given`)).toBe('key ([REDACTED]) given');
+    expect(scrub(`key (${pkcs8.trim()}) exported`)).toBe('key ([REDACTED]) exported');
+    const oneLine = pkcs8.replace(/-----[A-Z ]+-----|\s/g, '');
+    expect(scrub(`body ${oneLine}.`)).toBe('body [REDACTED].');
+  });
+
+  it('a private key: the private JWK members that it has, and no other entry', () => {
+    const d = ec.export({ format: 'jwk' }).d;
+    const encodings = privateKeyEncodings(ec);
+    expect(encodings).toHaveLength(3);
+    expect(encodings[2]).toBe(d);
+    // Node has no JWK form for RSA-PSS: only the PEM and its body.
+    expect(privateKeyEncodings(pss)).toHaveLength(2);
+    for (const encoding of [...encodings, ...privateKeyEncodings(rsa), ...privateKeyEncodings(pss)]) {
+      expect(typeof encoding === 'string' && encoding.length > 0).toBe(true);
+    }
+    expect(privateKeyEncodings(rsa)).toHaveLength(2 + 6);
+  });
+
+  it('a client assertion: whole, and its signature part once that is 16 characters or more', () => {
+    const long = `head.claims.${'s'.repeat(16)}`;
+    expect(createScrubber(assertionEncodings(long))(`sig ${'s'.repeat(16)}.`)).toBe('sig [REDACTED].');
+    const short = `head.claims.${'t'.repeat(15)}`;
+    expect(assertionEncodings(short)).toEqual([short, short, short]);
+    expect(createScrubber(assertionEncodings(short))(`sig ${'t'.repeat(15)}`)).toBe(`sig ${'t'.repeat(15)}`);
   });
 });

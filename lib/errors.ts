@@ -44,7 +44,9 @@ export class OAuth2Error extends Error {
 
   /** The error as plain data for a log: name, code, message and its own fields (never `cause`). */
   toJSON(): Record<string, unknown> {
-    return { name: this.name, code: this.code, message: this.message, ...ownFields(this) };
+    // Own enumerable fields only: `message`, `stack` and `cause` are not enumerable, and a
+    // repeated `code` keeps its place after `name`.
+    return { name: this.name, code: this.code, message: this.message, ...Object.fromEntries(Object.entries(this)) };
   }
 }
 
@@ -88,14 +90,16 @@ export class TokenEndpointError extends OAuth2Error {
 
   /** HTTP status of the token response. */
   readonly status: number;
+  // `declare`: an ES2022 class field would make each absent field an own property holding
+  // undefined, which inspection and toJSON would then list.
   /** RFC 6749 §5.2 `error`, e.g. `invalid_client`, when the body had one. */
-  readonly error?: string;
+  declare readonly error?: string;
   /** RFC 6749 §5.2 `error_description`, cleaned of credentials and cut to 1,000 printable characters. */
-  readonly errorDescription?: string;
+  declare readonly errorDescription?: string;
   /** RFC 6749 §5.2 `error_uri`, cleaned like `errorDescription`. */
-  readonly errorUri?: string;
+  declare readonly errorUri?: string;
   /** What `Retry-After` asked on a 429 or 503, in milliseconds. */
-  readonly retryAfterMs?: number;
+  declare readonly retryAfterMs?: number;
 
   constructor(fields: TokenEndpointErrorFields) {
     super(ErrorCode.TokenEndpoint, describeEndpointError(fields));
@@ -160,8 +164,8 @@ export class ClientAssertionError extends OAuth2Error {
     this.prototype.name = 'ClientAssertionError';
   }
 
-  /** The assertion file, for `clientAssertionFromFile()`. */
-  readonly path?: string;
+  /** The assertion file, for `clientAssertionFromFile()`. Declared only: absent, it is no own property. */
+  declare readonly path?: string;
 
   constructor(problem: string, options: { path?: string; cause?: unknown } = {}) {
     super(ErrorCode.ClientAssertion, `No client assertion: ${problem}`, 'cause' in options ? { cause: options.cause } : undefined);
@@ -193,12 +197,4 @@ function describeEndpointError({ status, error, errorDescription }: TokenEndpoin
   if (error !== undefined) message += ` ${error}`;
   if (errorDescription !== undefined) message += `: ${errorDescription}`;
   return message;
-}
-
-function ownFields(error: Error): Record<string, unknown> {
-  const fields: Record<string, unknown> = {};
-  for (const key of Object.keys(error)) {
-    if (key !== 'message' && key !== 'code') fields[key] = (error as unknown as Record<string, unknown>)[key];
-  }
-  return fields;
 }

@@ -10,7 +10,9 @@ import type { ClientAuthentication } from './types';
  */
 export type ClientAssertionSource = AssertionSource;
 
-const fail = (problem: string, options?: { cause?: unknown }): ClientAssertionError => new ClientAssertionError(problem, options);
+function fail(problem: string, options?: { cause?: unknown }): ClientAssertionError {
+  return new ClientAssertionError(problem, options);
+}
 
 /**
  * Authenticates with an assertion someone else signed (RFC 7521 §4.2, RFC 7523 §2.2). A

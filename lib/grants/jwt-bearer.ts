@@ -19,17 +19,14 @@ export type { AssertionSource };
  * is checked before anything is sent.
  */
 export function jwtBearerGrant(source: AssertionSource): GrantParameters {
-  if (typeof source === 'string') {
-    return (body) => {
-      body.append('assertion', source);
-    };
-  }
   return async (body) => {
     body.append('assertion', await assertionFrom(source, fail, { option: 'assertion', expected: 'the JWT' }));
   };
 }
 
-const fail = (problem: string, options?: { cause?: unknown }): GrantAssertionError => new GrantAssertionError(problem, options);
+function fail(problem: string, options?: { cause?: unknown }): GrantAssertionError {
+  return new GrantAssertionError(problem, options);
+}
 
 /**
  * One request's assertion in every form a server could echo it in: the forms of a client
