@@ -1,6 +1,7 @@
 import axios from 'axios';
 import MockAdapter from 'axios-mock-adapter';
 import { oauth2, type OAuth2Options } from '../lib';
+import { originOf, requestURLForEvents } from '../lib/axios/origins';
 
 const tokenEndpoint = 'https://auth.example.com/token';
 
@@ -140,5 +141,33 @@ describe('origins on the wire', () => {
     } finally {
       await Promise.all([servers.stop(), stranger.stop()]);
     }
+  });
+});
+
+describe('origins and URLs as the library reads them', () => {
+  it('originOf: the origin of an absolute http(s) URL only', () => {
+    expect(originOf('HTTPS://Api.Example.com:443/v1?q#f')).toBe('https://api.example.com');
+    expect(originOf('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
+    // Absolute by axios' test, but no URL: names no origin, rather than throwing.
+    expect(originOf('http://[::1/x')).toBeUndefined();
+    for (const other of ['ftp://files.example.com/', '/relative', '//no-scheme.example.com/', undefined, 42]) {
+      expect(originOf(other)).toBeUndefined();
+    }
+  });
+
+  it('requestURLForEvents: no url is the baseURL itself; a URL object is read; query and fragment are dropped', () => {
+    expect(requestURLForEvents({ url: undefined, baseURL: 'https://api.example.com/v1/' })).toBe('https://api.example.com/v1/');
+    expect(requestURLForEvents({ url: null, baseURL: 'https://api.example.com/v1' })).toBe('https://api.example.com/v1/');
+    expect(requestURLForEvents({ url: new URL('https://api.example.com/a?k=v') })).toBe('https://api.example.com/a');
+    expect(requestURLForEvents({ url: 'https://other.example.com/b', baseURL: 'https://api.example.com', allowAbsoluteUrls: false })).toBe(
+      'https://api.example.com/https://other.example.com/b',
+    );
+  });
+
+  it('requestURLForEvents: a URL that does not parse (relative, without baseURL) is kept without its query or fragment', () => {
+    expect(requestURLForEvents({ url: '/orders/7?api_key=abc' })).toBe('/orders/7');
+    expect(requestURLForEvents({ url: 'orders#part' })).toBe('orders');
+    expect(requestURLForEvents({ url: undefined })).toBe('');
+    expect(requestURLForEvents({ url: 'http://[::1/x?k=v' })).toBe('http://[::1/x');
   });
 });
