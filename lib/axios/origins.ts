@@ -69,13 +69,11 @@ function originsIn(currentlyAllowed: () => ReadonlySet<string> | '*'): OriginFil
  * between the two), so the base stands for the joined URL.
  */
 function finalURL({ url, baseURL, allowAbsoluteUrls }: RequestTarget): unknown {
-  // Anything else axios accepts as a URL (a URL object) is a string once String() has it, as for axios.
+  // Anything else axios accepts as a URL (a URL object) is a string once String() has it,
+  // as for axios; no URL is an empty one, which is relative too.
   // eslint-disable-next-line @typescript-eslint/no-base-to-string
-  const href = typeof url === 'string' || url === undefined || url === null ? url : String(url);
-  const joinsBase =
-    typeof baseURL === 'string' &&
-    baseURL !== '' &&
-    (!(typeof href === 'string' && ABSOLUTE_URL.test(href)) || allowAbsoluteUrls === false);
+  const href = String(url ?? '');
+  const joinsBase = typeof baseURL === 'string' && baseURL !== '' && (!ABSOLUTE_URL.test(href) || allowAbsoluteUrls === false);
   return joinsBase ? baseURL : href;
 }
 
@@ -111,7 +109,7 @@ export function originOf(url: unknown): string | undefined {
  */
 export function requestURLForEvents({ url, baseURL, allowAbsoluteUrls }: RequestTarget): string {
   // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a URL object, as above
-  const href = typeof url === 'string' ? url : url === undefined || url === null ? '' : String(url);
+  const href = String(url ?? '');
   const joined =
     typeof baseURL === 'string' && baseURL !== '' && (!ABSOLUTE_URL.test(href) || allowAbsoluteUrls === false)
       ? `${baseURL.replace(/\/+$/, '')}/${href.replace(/^\/+/, '')}`
