@@ -87,6 +87,18 @@ describe('which requests get the bearer token (SPEC §6)', () => {
     expect(await sentAuthorization('http://b.example.org:8080/y')).toBe('Bearer tok');
   });
 
+  it.each([
+    ['no baseURL', {}],
+    ['an empty baseURL', { baseURL: '' }],
+  ])(
+    'with allowAbsoluteUrls false and %s, an absolute url is judged by itself (there is nothing to join it to)',
+    async (_case, instanceConfig) => {
+      const { sentAuthorization } = setup(instanceConfig, { origins: ['https://api.example.com'] });
+      expect(await sentAuthorization('https://api.example.com/x', { allowAbsoluteUrls: false })).toBe('Bearer tok');
+      expect(await sentAuthorization('https://elsewhere.example.com/x', { allowAbsoluteUrls: false })).toBeUndefined();
+    },
+  );
+
   it('exactly the listed origins when `origins` is given', async () => {
     const { sentAuthorization } = setup({ baseURL: 'https://api.example.com' }, { origins: ['https://files.example.com'] });
     expect(await sentAuthorization('/x')).toBeUndefined();
@@ -150,7 +162,14 @@ describe('origins and URLs as the library reads them', () => {
     expect(originOf('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
     // Absolute by axios' test, but no URL: names no origin, rather than throwing.
     expect(originOf('http://[::1/x')).toBeUndefined();
-    for (const other of ['ftp://files.example.com/', '/relative', '//no-scheme.example.com/', undefined, 42]) {
+    for (const other of [
+      'ftp://files.example.com/',
+      '/relative',
+      '//no-scheme.example.com/',
+      undefined,
+      42,
+      new URL('https://api.example.com/'),
+    ]) {
       expect(originOf(other)).toBeUndefined();
     }
   });
@@ -159,6 +178,9 @@ describe('origins and URLs as the library reads them', () => {
     expect(requestURLForEvents({ url: undefined, baseURL: 'https://api.example.com/v1/' })).toBe('https://api.example.com/v1/');
     expect(requestURLForEvents({ url: null, baseURL: 'https://api.example.com/v1' })).toBe('https://api.example.com/v1/');
     expect(requestURLForEvents({ url: new URL('https://api.example.com/a?k=v') })).toBe('https://api.example.com/a');
+    // The base's trailing slashes and the url's leading one make one.
+    expect(requestURLForEvents({ url: '/orders/7', baseURL: 'https://api.example.com/v1//' })).toBe('https://api.example.com/v1/orders/7');
+    expect(requestURLForEvents({ url: 'orders/7', baseURL: 'https://api.example.com/v1/' })).toBe('https://api.example.com/v1/orders/7');
     expect(requestURLForEvents({ url: 'https://other.example.com/b', baseURL: 'https://api.example.com', allowAbsoluteUrls: false })).toBe(
       'https://api.example.com/https://other.example.com/b',
     );
@@ -167,6 +189,7 @@ describe('origins and URLs as the library reads them', () => {
   it('requestURLForEvents: a URL that does not parse (relative, without baseURL) is kept without its query or fragment', () => {
     expect(requestURLForEvents({ url: '/orders/7?api_key=abc' })).toBe('/orders/7');
     expect(requestURLForEvents({ url: 'orders#part' })).toBe('orders');
+    expect(requestURLForEvents({ url: 'orders#part', baseURL: '' })).toBe('orders');
     expect(requestURLForEvents({ url: undefined })).toBe('');
     expect(requestURLForEvents({ url: 'http://[::1/x?k=v' })).toBe('http://[::1/x');
   });
