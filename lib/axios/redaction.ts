@@ -85,7 +85,7 @@ export function hideRequestsOnSocket(request: unknown): void {
   socketsSeen.add(socket);
   for (const key of Reflect.ownKeys(socket)) {
     const descriptor = Object.getOwnPropertyDescriptor(socket, key);
-    if (descriptor?.enumerable && descriptor.configurable && 'value' in descriptor && descriptor.value instanceof EventEmitter) {
+    if (descriptor?.enumerable && descriptor.configurable && descriptor.value instanceof EventEmitter) {
       Object.defineProperty(socket, key, { ...descriptor, enumerable: false });
     }
   }
