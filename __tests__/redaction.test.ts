@@ -99,7 +99,7 @@ describe('the redaction of an axios error', () => {
 
 describe('the requests a socket points at', () => {
   it('are hidden ahead (_httpMessage) and as found; the rest of the socket is left as it is', () => {
-    const socket = new EventEmitter() as EventEmitter & Record<string, unknown>;
+    const socket = new EventEmitter() as EventEmitter & Record<PropertyKey, unknown>;
     const request = new EventEmitter();
     const pinned = new EventEmitter();
     socket._httpMessage = null;
