@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
 import { AxiosError, AxiosHeaders } from 'axios';
 import { oauth2 } from '../lib';
@@ -165,6 +166,18 @@ describe('the plugin among other interceptors', () => {
       throw plain;
     });
     await expect(api.get('/x')).rejects.toBe(plain);
+  });
+
+  it("an error that is not axios' passes through with nothing in it hidden", async () => {
+    const api = servers.newApi();
+    oauth2(api, clientOptions(servers));
+    const stream = new EventEmitter();
+    const own = Object.assign(new Error('not an axios error'), { stream });
+    api.interceptors.request.use(() => {
+      throw own;
+    });
+    await expect(api.get('/x')).rejects.toBe(own);
+    expect(Object.keys(own)).toEqual(['stream']);
   });
 
   it('a 401 that validateStatus accepts still drops the refused token', async () => {

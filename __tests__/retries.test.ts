@@ -79,6 +79,17 @@ describe('401 refresh and replay (`retries`)', () => {
     ]);
   });
 
+  it('a 401 that validateStatus lets through, to a request with its own Authorization, leaves our token cached', async () => {
+    const api = servers.newApi();
+    const handle = oauth2(api, clientOptions(servers));
+    const token = await handle.getToken();
+    const response = await api.get('/own', { headers: { Authorization: 'Bearer not-from-plugin' }, validateStatus: () => true });
+    expect(response.status).toBe(401);
+    await expect(api.get('/next')).resolves.toMatchObject({ status: 200 });
+    expect(servers.auth.requests).toHaveLength(1);
+    expect(servers.api.requests.map((r) => r.headers.authorization)).toEqual(['Bearer not-from-plugin', `Bearer ${token}`]);
+  });
+
   it('a network error from the resource is not replayed', async () => {
     const api = servers.newApi();
     oauth2(api, { ...clientOptions(servers), retries: 3, origins: '*' });

@@ -105,6 +105,26 @@ describe('what the redaction leaves usable, and errors the plugin never sees', (
     }
   });
 
+  it('the socket of a request of ours that failed no longer lists the request it carried', async () => {
+    const { default: http } = await import('node:http');
+    // An agent of its own: no earlier response of ours has been on this socket.
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      const api = servers.newApi();
+      await oauth2(api, { ...clientOptions(servers), retries: 0 }).getToken();
+      servers.api.alwaysUnauthorized = true;
+      const error = (await api.get('/x', { httpAgent: agent }).catch((e: unknown) => e)) as { request: { socket: object } };
+      const { socket } = error.request;
+      expect(Object.getOwnPropertyDescriptor(socket, '_httpMessage')?.enumerable).toBe(false);
+      for (const key of Reflect.ownKeys(socket)) {
+        const value: unknown = Reflect.get(socket, key);
+        if (value instanceof http.ClientRequest) expect(Object.getOwnPropertyDescriptor(socket, key)?.enumerable).toBe(false);
+      }
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('an error of a plain axios call, after authorized requests on the global agent, leads to no token', async () => {
     const { default: axios } = await import('axios');
     const { Site } = await import('./support/site');

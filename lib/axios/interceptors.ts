@@ -140,7 +140,7 @@ export function installInterceptors(instance: AxiosInstance, { manager, retries,
   // runs right after the check, so the token is still usable at dispatch. Otherwise the
   // asynchronous one runs at its turn in the chain, and waits for a token if needed.
   let fastPathChosen = false;
-  const othersAreSynchronous = createSynchronyCheck(requests, whenTokenCached, whenTokenNeeded);
+  const othersAreSynchronous = createSynchronyCheck(requests, whenTokenNeeded);
   const chooseFastPath = (): boolean => (fastPathChosen = manager.peek() !== undefined && othersAreSynchronous());
   const requestIds = [
     requests.use(whenTokenCached, undefined, { synchronous: true, runWhen: chooseFastPath }),
@@ -170,14 +170,14 @@ function chargeWaitToTimeout(config: InternalAxiosRequestConfig, waitedMs: numbe
 /**
  * Whether every request interceptor of the instance other than ours is synchronous. Read
  * through the interceptor manager's forEach, which axios itself uses to build the chain
- * (0.27 and every 1.x); without it, assume not, and take the asynchronous path. Ours are
- * told by identity, never by id or position. The visitor is made once: this runs per request.
+ * (0.27 and every 1.x); without it, assume not, and take the asynchronous path. Our
+ * asynchronous one is told by identity, never by id or position (our other one is
+ * synchronous). The visitor is made once: this runs per request.
  */
-function createSynchronyCheck(registry: InterceptorRegistry, ...ours: readonly unknown[]): () => boolean {
-  const [first, second] = ours;
+function createSynchronyCheck(registry: InterceptorRegistry, ourAsynchronous: unknown): () => boolean {
   let synchronous = true;
   const visit = (interceptor: RegisteredInterceptor): void => {
-    if (!interceptor.synchronous && interceptor.fulfilled !== first && interceptor.fulfilled !== second) synchronous = false;
+    if (!interceptor.synchronous && interceptor.fulfilled !== ourAsynchronous) synchronous = false;
   };
   return () => {
     if (typeof registry.forEach !== 'function') return false;
