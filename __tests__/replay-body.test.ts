@@ -1,6 +1,7 @@
 import axios from 'axios';
 import { Readable } from 'node:stream';
 import { oauth2 } from '../lib';
+import { isReplayableBody, snapshotBody } from '../lib/axios/replay-body';
 import { clientOptions, useServers } from './support/servers';
 
 describe('request bodies are replayed intact', () => {
@@ -171,5 +172,39 @@ describe('with retries: 0', () => {
     const body = Buffer.from('large upload');
     const response = await api.post('/upload', body, { headers: { 'Content-Type': 'application/octet-stream' } });
     expect(response.config.data).toBe(body);
+  });
+});
+
+describe('which bodies can be sent again, and the copy kept for it', () => {
+  it('anything with pipe, getReader or an async iterator is consumed by the first send: not replayable', () => {
+    expect(isReplayableBody({ pipe: () => undefined })).toBe(false);
+    expect(isReplayableBody({ getReader: () => undefined })).toBe(false);
+    expect(isReplayableBody({ [Symbol.asyncIterator]: () => undefined })).toBe(false);
+    expect(isReplayableBody({ pipe: 'not a function', getReader: 1, [Symbol.asyncIterator]: null })).toBe(true);
+    for (const data of ['text', null, undefined, 7, Buffer.from('b'), new URLSearchParams('a=1'), new FormData(), { a: 1 }]) {
+      expect(isReplayableBody(data)).toBe(true);
+    }
+  });
+
+  it('URLSearchParams and FormData are copied: a change after the first send is not replayed', () => {
+    const params = new URLSearchParams('a=1');
+    const keptParams = snapshotBody(params) as URLSearchParams;
+    params.set('a', 'changed');
+    expect(keptParams).not.toBe(params);
+    expect(keptParams.toString()).toBe('a=1');
+
+    const form = new FormData();
+    form.append('field', 'one');
+    const keptForm = snapshotBody(form) as FormData;
+    form.set('field', 'changed');
+    expect(keptForm).toBeInstanceOf(FormData);
+    expect([...keptForm.entries()]).toEqual([['field', 'one']]);
+  });
+
+  it('a FormData lookalike without the spec methods, or without the tag, is kept as it is', () => {
+    const tagged = { [Symbol.toStringTag]: 'FormData', append: () => undefined };
+    expect(snapshotBody(tagged)).toBe(tagged);
+    const untagged = { append: () => undefined, entries: () => [][Symbol.iterator]() };
+    expect(snapshotBody(untagged)).toBe(untagged);
   });
 });
