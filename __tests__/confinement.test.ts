@@ -223,4 +223,16 @@ describe('instances made from an authorized one', () => {
     ]);
     expect(servers.auth.requests).toHaveLength(1);
   });
+
+  it('the same with retries: 0: the 401 is returned as axios raised it, and no token is fetched for it', async () => {
+    const api = axios_.create({ baseURL: 'http://placeholder.invalid' });
+    api.interceptors.request.use((config) => {
+      config.baseURL = servers.api.url;
+      return config;
+    });
+    oauth2(api, { ...clientOptions(servers), origins: [servers.api.url], retries: 0 });
+    await expect(api.get('/discovered')).rejects.toMatchObject({ isAxiosError: true, response: { status: 401 } });
+    expect(servers.api.requests).toHaveLength(1);
+    expect(servers.auth.requests).toHaveLength(0);
+  });
 });
