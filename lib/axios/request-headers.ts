@@ -35,17 +35,12 @@ export function setAuthorization(headers: Headers, value: string): void {
   headers[findKey(headers) ?? 'Authorization'] = value;
 }
 
-/** Removes every top-level Authorization whose value `isOurs`. Returns whether one was removed. */
-export function removeAuthorization(headers: unknown, isOurs: (value: unknown) => boolean): boolean {
-  if (!isObject(headers)) return false;
-  let removed = false;
+/** Removes every top-level Authorization whose value `isOurs`. */
+export function removeAuthorization(headers: unknown, isOurs: (value: unknown) => boolean): void {
+  if (!isObject(headers)) return;
   for (const key of Object.keys(headers)) {
-    if (isAuthorizationKey(key) && isOurs(headers[key])) {
-      Reflect.deleteProperty(headers, key);
-      removed = true;
-    }
+    if (isAuthorizationKey(key) && isOurs(headers[key])) Reflect.deleteProperty(headers, key);
   }
-  return removed;
 }
 
 /**
