@@ -1,5 +1,6 @@
 import type { AxiosRequestTransformer } from 'axios';
 import { oauth2, type OAuth2Event } from '../lib';
+import { endsWithDispatchStep, isCopyOf, withDispatchStep } from '../lib/axios/transforms';
 import { clientOptions, useServers } from './support/servers';
 
 /**
@@ -63,5 +64,44 @@ describe('where a replayed request went, as its request:replay event tells it', 
 
   it('an absolute URL: its origin and path, without query or fragment', async () => {
     expect(await replayedURL((api) => api.get(`${servers.api.url}/a/b?k=v#frag`, { baseURL: undefined }))).toBe(`${servers.api.url}/a/b`);
+  });
+});
+
+describe('the transforms array the dispatch step rides in', () => {
+  const step = (data: unknown) => data;
+  const first = (data: unknown) => data;
+  const last = (data: unknown) => data;
+
+  it('isCopyOf: another array holding the same functions in the same order, and nothing else', () => {
+    const defaults = [first, last];
+    expect(isCopyOf([first, last], defaults)).toBe(true);
+    expect(isCopyOf(defaults, defaults)).toBe(false);
+    expect(isCopyOf([last, first], defaults)).toBe(false);
+    expect(isCopyOf([first], defaults)).toBe(false);
+    expect(isCopyOf([first, last, step], defaults)).toBe(false);
+    expect(isCopyOf([], [])).toBe(false);
+    expect(isCopyOf(first, [first])).toBe(false);
+    expect(isCopyOf([first], first)).toBe(false);
+    // Indexed like arrays, but not arrays.
+    expect(isCopyOf('ab', ['a', 'b'])).toBe(false);
+    expect(isCopyOf(['a', 'b'], 'ab')).toBe(false);
+  });
+
+  it('withDispatchStep: a new array whose last transform runs the step after itself; the given one is left as it was', () => {
+    const given = [first, last];
+    const withStep = withDispatchStep(given, step);
+    expect(withStep).not.toBe(given);
+    expect(given).toEqual([first, last]);
+    expect(withStep[0]).toBe(first);
+    expect(endsWithDispatchStep(withStep, step)).toBe(true);
+    expect(withDispatchStep(withStep, step)).toBe(withStep);
+    expect(withDispatchStep(undefined, step)).toEqual([step]);
+    expect(withDispatchStep(null, step)).toEqual([step]);
+    expect(withDispatchStep([], step)).toEqual([step]);
+    expect(endsWithDispatchStep(withDispatchStep(last, step), step)).toBe(true);
+    expect(endsWithDispatchStep([step], step)).toBe(true);
+    expect(endsWithDispatchStep([first, last], step)).toBe(false);
+    expect(endsWithDispatchStep([], step)).toBe(false);
+    expect(endsWithDispatchStep(step, step)).toBe(false);
   });
 });
