@@ -1,4 +1,4 @@
-import axios from 'axios';
+import axios, { AxiosError } from 'axios';
 import { Readable } from 'node:stream';
 import { oauth2 } from '../lib';
 import { isReplayableBody, snapshotBody } from '../lib/axios/replay-body';
@@ -125,6 +125,51 @@ describe('request bodies are replayed intact', () => {
     } finally {
       agent.destroy();
     }
+  });
+});
+
+describe('the body of a refused (401) response, before the replay', () => {
+  const servers = useServers();
+
+  /** An API answering 401 once with `body` as the response data, then 200: the adapter is the wire. */
+  async function replayAfter(body: unknown) {
+    const api = servers.newApi();
+    let calls = 0;
+    api.defaults.adapter = (config) => {
+      calls += 1;
+      const response = {
+        data: calls === 1 ? body : 'ok',
+        status: calls === 1 ? 401 : 200,
+        statusText: '',
+        headers: {},
+        config,
+        request: {},
+      };
+      return calls === 1 ? Promise.reject(new AxiosError('401', 'ERR_BAD_REQUEST', config, {}, response)) : Promise.resolve(response);
+    };
+    oauth2(api, clientOptions(servers));
+    await expect(api.get('/x')).resolves.toMatchObject({ status: 200, data: 'ok' });
+    expect(calls).toBe(2);
+  }
+
+  it('a Node stream is destroyed, a web stream canceled, and anything else left alone', async () => {
+    const nodeStream = { pipe: () => undefined, destroy: jest.fn(), getReader: () => undefined, cancel: jest.fn(() => Promise.resolve()) };
+    await replayAfter(nodeStream);
+    expect(nodeStream.destroy).toHaveBeenCalledTimes(1);
+    expect(nodeStream.cancel).not.toHaveBeenCalled();
+
+    const webStream = { getReader: () => undefined, cancel: jest.fn(() => Promise.reject(new Error('already closed'))) };
+    await replayAfter(webStream);
+    expect(webStream.cancel).toHaveBeenCalledTimes(1);
+
+    const destroyOnly = { destroy: jest.fn(), cancel: jest.fn(() => Promise.resolve()) };
+    const pipeOnly = { pipe: () => undefined, getReader: 'no', cancel: jest.fn(() => Promise.resolve()) };
+    const readerOnly = { getReader: () => undefined, destroy: jest.fn() };
+    for (const body of [destroyOnly, pipeOnly, readerOnly, 'text', undefined]) await replayAfter(body);
+    expect(destroyOnly.destroy).not.toHaveBeenCalled();
+    expect(destroyOnly.cancel).not.toHaveBeenCalled();
+    expect(pipeOnly.cancel).not.toHaveBeenCalled();
+    expect(readerOnly.destroy).not.toHaveBeenCalled();
   });
 });
 
