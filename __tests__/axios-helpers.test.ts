@@ -1,6 +1,7 @@
 import axios, { type AxiosInstance } from 'axios';
 import { BearerHeaders, tokenOf } from '../lib/axios/bearer-headers';
 import { axiosTimeoutError, isAxiosError } from '../lib/axios/errors';
+import { ourHeaderOn } from '../lib/axios/replay';
 
 describe('BearerHeaders: the Authorization values the plugin attached', () => {
   it('one string per token, newest first; nothing else is ours', () => {
@@ -63,5 +64,22 @@ describe("axios' errors, told by flag, not by class", () => {
     expect(error.constructor).toBe(Error);
     expect(error).toMatchObject({ name: 'AxiosError', isAxiosError: true, code: 'ECONNABORTED', message: 'timeout of 100ms exceeded' });
     expect((error as unknown as { config: unknown }).config).toBe(config);
+  });
+});
+
+describe('ourHeaderOn: the Authorization of ours that the answering hop carried', () => {
+  const bearer = new BearerHeaders();
+  const ours = bearer.for('t1');
+
+  it("read off the last hop's request when it has one, else off the config", () => {
+    const lastHop = (value: unknown) => ({ getHeader: (name: string) => (name === 'authorization' ? value : undefined) });
+    expect(ourHeaderOn({ headers: { Authorization: ours } }, lastHop(undefined), bearer)).toBeUndefined();
+    expect(ourHeaderOn({ headers: {} }, lastHop(ours), bearer)).toBe(ours);
+    expect(ourHeaderOn({ headers: { authorization: ours } }, {}, bearer)).toBe(ours);
+    expect(ourHeaderOn({ headers: { Authorization: 'Bearer theirs' } }, undefined, bearer)).toBeUndefined();
+  });
+
+  it('nothing without a config or a request to read it from', () => {
+    for (const config of [undefined, null, 'config']) expect(ourHeaderOn(config, null, bearer)).toBeUndefined();
   });
 });
