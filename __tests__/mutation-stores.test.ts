@@ -610,9 +610,17 @@ describe('option store: the entry of a client, its key and its timing', () => {
     return store;
   };
   const nameOf = (options: Record<string, unknown>) => resolved(options).entry.tokenKey;
+  /** The same on a copy of lib/options loaded in the calling test: the default prefix and the operation list are made when it loads. */
+  const freshlyResolved = (options: Record<string, unknown>) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load of a fresh copy
+    const fresh = freshModule(() => require('../lib/options')) as typeof import('../lib/options');
+    const store = fresh.resolveOptions({ ...base, store: memoryStore(), ...options }).store;
+    if (store === undefined) throw new Error('no store resolved');
+    return store;
+  };
 
   it('keys are the prefix, token: or lease:, and one hashed name; the default prefix is oauth2:', () => {
-    const { entry } = resolved({});
+    const { entry } = freshlyResolved({});
     expect(entry.tokenKey).toMatch(/^oauth2:token:[\w-]{43}$/);
     expect(entry.leaseKey).toBe(entry.tokenKey.replace('oauth2:token:', 'oauth2:lease:'));
     const custom = resolved({ store: memoryStore({ keyPrefix: 'app1/' }) }).entry;
@@ -678,10 +686,13 @@ describe('option store: the entry of a client, its key and its timing', () => {
 
   it('a store without some operations is refused, naming exactly those missing', () => {
     const partial = { get: async () => undefined, set: async () => undefined };
-    expect(() => resolved({ store: partial })).toThrow('Invalid option "store": expected a token store such as redisStore(client)');
-    expect(() => resolved({ store: partial })).toThrow(/missing setIfAbsent, deleteIfEquals$/);
-    expect(() => resolved({ store: { ...partial, setIfAbsent: 'yes', deleteIfEquals: async () => true } })).toThrow(/missing setIfAbsent$/);
-    expect(() => resolved({ store: null })).toThrow(/missing get, set, setIfAbsent, deleteIfEquals$/);
+    expect(() => freshlyResolved({ store: partial })).toThrow('Invalid option "store": expected a token store such as redisStore(client)');
+    expect(() => freshlyResolved({ store: partial })).toThrow(/missing setIfAbsent, deleteIfEquals$/);
+    expect(() => freshlyResolved({ store: { ...partial, setIfAbsent: 'yes', deleteIfEquals: async () => true } })).toThrow(
+      /missing setIfAbsent$/,
+    );
+    expect(() => freshlyResolved({ store: null })).toThrow(/missing get, set, setIfAbsent, deleteIfEquals$/);
+    expect(freshlyResolved({ store: memoryStore() }).store).toBeDefined();
     expect(() => resolved({ store: 'redis://localhost' })).toThrow(InvalidOptionsError);
   });
 

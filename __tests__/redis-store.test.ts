@@ -8,6 +8,19 @@ import type { TokenStore } from '../lib/stores/token-store';
 import { REDIS_CLIENT_KINDS, useRedisClients, type RedisClientKind, type TestRedisClient } from './support/redis-clients';
 import { useRedisServer } from './support/redis-server';
 import { invalidOptionsErrorOf } from './support/options';
+import { freshModule } from './support/fresh-module';
+
+/**
+ * redis.ts and errors.ts loaded inside the calling test: the compare-and-delete script and
+ * the base64 pattern of an encryption key are made when redis.ts loads (see support/fresh-module.ts).
+ */
+const freshRedis = () =>
+  freshModule(() => ({
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load of a fresh copy
+    redis: require('../lib/stores/redis') as typeof import('../lib/stores/redis'),
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the same fresh copy
+    errors: require('../lib/errors') as typeof import('../lib/errors'),
+  })) as { redis: typeof import('../lib/stores/redis'); errors: typeof import('../lib/errors') };
 
 const server = useRedisServer();
 const clients = useRedisClients();
@@ -399,7 +412,7 @@ describe('redisStore with a client that misbehaves', () => {
         return Promise.resolve(args[0] === 'GET' ? null : args[0] === 'EVAL' ? 0 : 'OK');
       },
     };
-    const store = redisStore(client, { operationTimeoutMs: 300 });
+    const store = freshRedis().redis.redisStore(client, { operationTimeoutMs: 300 });
     await store.get('k');
     await store.set('k', 'v', 1000);
     await store.setIfAbsent('k', 'v', 99.1);
@@ -408,7 +421,7 @@ describe('redisStore with a client that misbehaves', () => {
       ['GET', 'k'],
       ['SET', 'k', 'v', 'PX', '1000'],
       ['SET', 'k', 'v', 'PX', '100', 'NX'],
-      ['EVAL', expect.stringContaining("redis.call('GET', KEYS[1]) == ARGV[1]"), '1', 'k', 'v'],
+      ['EVAL', "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", '1', 'k', 'v'],
     ]);
     for (const [, options] of sent) expect(options).toEqual({ abortSignal: expect.any(AbortSignal) as unknown, typeMapping: {} });
   });
@@ -494,7 +507,7 @@ describe('redisStore validation', () => {
     ['base64 without padding', key32.toString('base64').replace(/=$/, '')],
     ['base64url', key32.toString('base64url')],
   ])('takes an encryption key as %s, keeping a copy of its bytes', (_, encryptionKey) => {
-    const store = redisStore(client, { encryptionKey });
+    const store = freshRedis().redis.redisStore(client, { encryptionKey });
     const kept = store.settings!.encryptionKey as Uint8Array;
     expect(kept).toBeInstanceOf(Uint8Array);
     expect(Buffer.from(kept).equals(key32)).toBe(true);
@@ -519,7 +532,14 @@ describe('redisStore validation', () => {
     ['a number', 42],
     ['an array of 32 numbers', Array.from({ length: 32 }, () => 1)],
   ])('refuses an encryption key that is %s, without showing it', (_, encryptionKey) => {
-    const error = invalidOptionsErrorOf(() => redisStore(client, { encryptionKey: encryptionKey as string }));
+    const { redis, errors } = freshRedis();
+    let error: unknown;
+    try {
+      redis.redisStore(client, { encryptionKey: encryptionKey as string });
+    } catch (thrown) {
+      error = thrown;
+    }
+    if (!(error instanceof errors.InvalidOptionsError)) throw new Error(`expected an InvalidOptionsError; got ${String(error)}`);
     expect(error.option).toBe('store.encryptionKey');
     expect(error.message).toMatch(/expected 32 bytes, as a Buffer\/Uint8Array or a base64 string/);
     if (typeof encryptionKey === 'string' && encryptionKey !== '') expect(error.message).not.toContain(encryptionKey.trim());
