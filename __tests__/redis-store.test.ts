@@ -22,6 +22,18 @@ const freshRedis = () =>
     errors: require('../lib/errors') as typeof import('../lib/errors'),
   })) as { redis: typeof import('../lib/stores/redis'); errors: typeof import('../lib/errors') };
 
+/** The InvalidOptionsError of a fresh copy that `build` throws with that copy's redisStore. */
+function freshRefusal(build: (store: typeof import('../lib/stores/redis').redisStore) => unknown) {
+  const { redis, errors } = freshRedis();
+  try {
+    build(redis.redisStore);
+  } catch (error) {
+    if (error instanceof errors.InvalidOptionsError) return error;
+    throw error;
+  }
+  throw new Error('expected an InvalidOptionsError');
+}
+
 const server = useRedisServer();
 const clients = useRedisClients();
 
@@ -488,7 +500,7 @@ describe('redisStore validation', () => {
     ['cluster', { sendCommand: () => Promise.resolve(), getSlotMaster: () => ({}) }],
     ['sentinel', { sendCommand: () => Promise.resolve(), getMasterNode: () => ({}) }],
   ])('refuses a node-redis %s client, whose sendCommand takes routing arguments first', (_, value) => {
-    const error = invalidOptionsErrorOf(() => redisStore(value as unknown as RedisClientLike));
+    const error = freshRefusal((store) => store(value as unknown as RedisClientLike));
     expect(error.option).toBe('store');
     expect(error.message).toMatch(/cluster and sentinel clients are not supported/);
   });
@@ -532,14 +544,7 @@ describe('redisStore validation', () => {
     ['a number', 42],
     ['an array of 32 numbers', Array.from({ length: 32 }, () => 1)],
   ])('refuses an encryption key that is %s, without showing it', (_, encryptionKey) => {
-    const { redis, errors } = freshRedis();
-    let error: unknown;
-    try {
-      redis.redisStore(client, { encryptionKey: encryptionKey as string });
-    } catch (thrown) {
-      error = thrown;
-    }
-    if (!(error instanceof errors.InvalidOptionsError)) throw new Error(`expected an InvalidOptionsError; got ${String(error)}`);
+    const error = freshRefusal((store) => store(client, { encryptionKey: encryptionKey as string }));
     expect(error.option).toBe('store.encryptionKey');
     expect(error.message).toMatch(/expected 32 bytes, as a Buffer\/Uint8Array or a base64 string/);
     if (typeof encryptionKey === 'string' && encryptionKey !== '') expect(error.message).not.toContain(encryptionKey.trim());
