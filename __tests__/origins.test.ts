@@ -2,6 +2,7 @@ import axios from 'axios';
 import MockAdapter from 'axios-mock-adapter';
 import { oauth2, type OAuth2Options } from '../lib';
 import { originOf, requestURLForEvents } from '../lib/axios/origins';
+import { freshModule } from './support/fresh-module';
 
 const tokenEndpoint = 'https://auth.example.com/token';
 
@@ -184,6 +185,17 @@ describe('origins and URLs as the library reads them', () => {
     expect(requestURLForEvents({ url: 'https://other.example.com/b', baseURL: 'https://api.example.com', allowAbsoluteUrls: false })).toBe(
       'https://api.example.com/https://other.example.com/b',
     );
+  });
+
+  // On a copy loaded in the test: axios' pattern for an absolute URL is made when origins.ts loads.
+  it("what counts as absolute (axios' own test): a scheme of letters, digits, + - . followed by //, or // alone", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load of a fresh copy
+    const fresh = freshModule(() => require('../lib/axios/origins')) as typeof import('../lib/axios/origins');
+    const baseURL = 'https://api.example.com';
+    expect(fresh.requestURLForEvents({ url: '//cdn.example.com/x', baseURL })).toBe('//cdn.example.com/x');
+    expect(fresh.requestURLForEvents({ url: 'git+ssh1://host/p', baseURL })).not.toContain('api.example.com');
+    expect(fresh.requestURLForEvents({ url: 'orders//7', baseURL })).toBe('https://api.example.com/orders//7');
+    expect(fresh.originOf('HTTP://Api.Example.com/')).toBe('http://api.example.com');
   });
 
   it('requestURLForEvents: a URL that does not parse (relative, without baseURL) is kept without its query or fragment', () => {

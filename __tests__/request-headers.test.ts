@@ -1,5 +1,6 @@
 import { AxiosHeaders } from 'axios';
 import { authorizationOf, copyHeaders, removeAuthorization, removeHeader, setAuthorization } from '../lib/axios/request-headers';
+import { freshModule } from './support/fresh-module';
 
 /**
  * The Authorization header read and written on the headers axios hands over: an
@@ -27,6 +28,14 @@ describe('authorizationOf', () => {
     expect(authorizationOf(headers, 'get')).toBe('Bearer common');
     expect(authorizationOf(headers, undefined)).toBe('Bearer common');
     expect(authorizationOf({ common: 'not a section' }, 'get')).toBeUndefined();
+  });
+
+  // On a copy loaded in the test: the header's name and the common section's are module-level constants.
+  it("the header's name and axios 0.27's common section, on a fresh copy", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load of a fresh copy
+    const fresh = freshModule(() => require('../lib/axios/request-headers')) as typeof import('../lib/axios/request-headers');
+    expect(fresh.authorizationOf({ Authorization: 'Bearer a', '': 'Bearer empty' }, 'get')).toBe('Bearer a');
+    expect(fresh.authorizationOf({ common: { Authorization: 'Bearer c' }, '': { Authorization: 'Bearer empty' } }, 'get')).toBe('Bearer c');
   });
 
   it('an AxiosHeaders is flat: a property named like a section is not read as one', () => {
