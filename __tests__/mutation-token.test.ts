@@ -282,6 +282,21 @@ describe('liveness', () => {
     liveness.whenHeld(() => calls.push('late'));
     expect(calls).toEqual(['first', 'second', 'late']);
   });
+
+  it('a timer it governs keeps the process alive only once the request is held', () => {
+    const background = new Liveness(false);
+    const waiting = setTimeout(() => undefined, 60_000);
+    background.governTimer(waiting);
+    expect(waiting.hasRef()).toBe(false);
+    background.hold();
+    expect(waiting.hasRef()).toBe(true);
+    const held = new Liveness(true);
+    const later = setTimeout(() => undefined, 60_000);
+    held.governTimer(later);
+    expect(later.hasRef()).toBe(true);
+    clearTimeout(waiting);
+    clearTimeout(later);
+  });
 });
 
 describe('the retry loop', () => {

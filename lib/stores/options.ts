@@ -70,8 +70,9 @@ export function resolveStore(value: unknown, identity: StoreIdentity): ResolvedS
 }
 
 function missingOperations(value: unknown): string[] {
-  if (value === null || typeof value !== 'object') return [...OPERATIONS];
-  return OPERATIONS.filter((name) => typeof (value as Record<string, unknown>)[name] !== 'function');
+  // Reading a property of any other value is safe: a string or a number simply has none of them.
+  const candidate = (value ?? {}) as Record<string, unknown>;
+  return OPERATIONS.filter((name) => typeof candidate[name] !== 'function');
 }
 
 /** The given key, or one derived from the client secret; a client without a secret must give one. */

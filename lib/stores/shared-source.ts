@@ -111,8 +111,7 @@ export class StoreSharing implements TokenSharing {
     this.#available();
     if (value !== undefined) {
       const stored = this.#open(value);
-      const isNew = stored !== undefined && stored.token !== replacing && stored.token !== this.#refused;
-      if (stored !== undefined && isNew && isUsable(stored)) {
+      if (stored !== undefined && this.#isTakeable(stored, replacing)) {
         this.#remember(stored.token, value);
         return { kind: 'take', issued: { accessToken: stored.token, lifetimeMs: lifetimeSince(stored, startedAt) } };
       }
@@ -126,13 +125,20 @@ export class StoreSharing implements TokenSharing {
     // The lease may be free because its holder stored its token and gave it back after the look
     // above: look again under the lease before fetching (a holder stores before it releases).
     const again = await this.#operation(this.#store.get(this.#entry.tokenKey));
-    const fresh = again === undefined ? undefined : this.#open(again);
-    if (again !== undefined && fresh !== undefined && fresh.token !== replacing && fresh.token !== this.#refused && isUsable(fresh)) {
-      this.#operation(this.#store.deleteIfEquals(this.#entry.leaseKey, leaseId)).catch((error: unknown) => this.#unavailable(error));
-      this.#remember(fresh.token, again);
-      return { kind: 'take', issued: { accessToken: fresh.token, lifetimeMs: lifetimeSince(fresh, startedAt) } };
+    if (again !== undefined) {
+      const fresh = this.#open(again);
+      if (fresh !== undefined && this.#isTakeable(fresh, replacing)) {
+        this.#operation(this.#store.deleteIfEquals(this.#entry.leaseKey, leaseId)).catch((error: unknown) => this.#unavailable(error));
+        this.#remember(fresh.token, again);
+        return { kind: 'take', issued: { accessToken: fresh.token, lifetimeMs: lifetimeSince(fresh, startedAt) } };
+      }
     }
     return { kind: 'fetch', leaseId };
+  }
+
+  /** Whether this request may take a stored token: not the one it replaces, not one refused here, and still usable. */
+  #isTakeable(stored: StoredToken, replacing: string | undefined): boolean {
+    return stored.token !== replacing && stored.token !== this.#refused && isUsable(stored);
   }
 
   /** Fetches under the lease, stores what it got for the others, and gives the lease back. */
@@ -176,8 +182,8 @@ export class StoreSharing implements TokenSharing {
   /** Keeps the stored value of the last few tokens, for the compare-and-delete of a 401. */
   #remember(token: string, value: string): void {
     this.#storedValues.set(token, value);
-    const oldest = this.#storedValues.keys().next();
-    if (this.#storedValues.size > 4 && oldest.done !== true) this.#storedValues.delete(oldest.value);
+    const [oldest] = this.#storedValues.keys();
+    if (this.#storedValues.size > 4) this.#storedValues.delete(oldest);
   }
 
   /** A store operation, bounded by the operation timeout; any failure is a StoreUnavailable. */
@@ -234,7 +240,8 @@ function lifetimeSince(stored: StoredToken, startedAt: number): number | undefin
 }
 
 function isTimeOrNull(value: unknown): value is number | null {
-  return value === null || (typeof value === 'number' && Number.isFinite(value));
+  // Number.isFinite is false for any other type; JSON.parse gives Infinity for 1e999.
+  return value === null || Number.isFinite(value);
 }
 
 /** A store client's error, by its name and code only: its message may quote a command, and a command our sealed value. */
@@ -248,9 +255,6 @@ function describeStoreError(error: unknown): string {
 function pause(ms: number, liveness: Liveness): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    if (!liveness.isHeld) {
-      timer.unref();
-      liveness.whenHeld(() => timer.ref());
-    }
+    liveness.governTimer(timer);
   });
 }

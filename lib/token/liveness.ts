@@ -31,4 +31,11 @@ export class Liveness {
     if (this.#held) listener();
     else this.#onHold.push(listener);
   }
+
+  /** Lets a timer of the request keep the process alive only while the request does. */
+  governTimer(timer: NodeJS.Timeout): void {
+    // Unreferenced and at once referenced again when the request is already held: simpler than a second path.
+    timer.unref();
+    this.whenHeld(() => timer.ref());
+  }
 }

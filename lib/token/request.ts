@@ -79,10 +79,7 @@ async function requestToken(
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), timeout);
   // A background renewal nobody waits for must not keep the process alive (see Liveness).
-  if (!liveness.isHeld) {
-    timer.unref();
-    liveness.whenHeld(() => timer.ref());
-  }
+  liveness.governTimer(timer);
   try {
     const response: unknown = await backend.request<unknown>({
       method: 'POST',

@@ -79,10 +79,7 @@ function pause(ms: number, liveness: Liveness, now: () => number): Promise<void>
         return;
       }
       const timer = setTimeout(wake, Math.ceil(left));
-      if (!liveness.isHeld) {
-        timer.unref();
-        liveness.whenHeld(() => timer.ref());
-      }
+      liveness.governTimer(timer);
     };
     wake();
   });
