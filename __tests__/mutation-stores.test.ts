@@ -146,6 +146,26 @@ describe('StoreSharing: taking a token another process stored', () => {
     expect(storedWhenFetching).toBe(old);
   });
 
+  it('a stored token is taken until its usable time, and not at it', async () => {
+    useFakeClock();
+    try {
+      const usableUntil = Date.now() + 5_000;
+      const withUsableTime = () => tampered((stored) => (stored.usableUntil = usableUntil));
+      const store = memoryStore();
+      store.values.set(ENTRY.tokenKey, { value: await withUsableTime(), expiresAt: Date.now() + 60_000 });
+      jest.setSystemTime(usableUntil - 1);
+      await expect(sharingOn(store).sharing.obtain(endpoint(), request())).resolves.toMatchObject({ source: 'store' });
+      jest.setSystemTime(usableUntil);
+      const fromEndpoint = endpoint({ accessToken: 'fresh-token', lifetimeMs: 60_000 });
+      await expect(sharingOn(store).sharing.obtain(fromEndpoint, request())).resolves.toMatchObject({
+        issued: { accessToken: 'fresh-token' },
+        source: 'endpoint',
+      });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it.each([
     ['garbage', () => 'not-a-sealed-value'],
     ['sealed for another entry', () => seal(SEALING_KEY, 'test:token:other', JSON.stringify({ token: 't', usableUntil: null }))],
@@ -155,6 +175,8 @@ describe('StoreSharing: taking a token another process stored', () => {
     ['a token that is not a string', () => tampered((stored) => (stored.token = 42))],
     ['a usable time that is not a number', () => tampered((stored) => (stored.usableUntil = 'soon'))],
     ['no usable time at all', () => tampered((stored) => delete stored.usableUntil)],
+    // JSON.parse reads 1e999 as Infinity: a time no process could have stored.
+    ['times that are not finite', () => seal(SEALING_KEY, ENTRY.tokenKey, '{"token":"t","expiresAt":1e999,"usableUntil":1e999}')],
   ])('a stored value that does not open as a token (%s) is deleted before this process fetches', async (_, value) => {
     const store = memoryStore();
     store.values.set(ENTRY.tokenKey, { value: await value(), expiresAt: Date.now() + 60_000 });
@@ -317,6 +339,28 @@ describe('StoreSharing: fetching under the lease and sharing the result', () => 
     }
   });
 
+  it('a lease that is never given back: the wait ends at twice the lease TTL exactly', async () => {
+    const clock = useFakeClock();
+    try {
+      const store = memoryStore();
+      store.values.set(ENTRY.leaseKey, { value: 'stuck-process', expiresAt: Date.now() + 60_000 });
+      const { sharing } = sharingOn(store, { leaseTtlMs: 100 });
+      const obtained = sharing.obtain(endpoint({ accessToken: 'own-token', lifetimeMs: 60_000 }), request());
+      await sleep(30);
+      clock.advanceSeconds(0.199);
+      const looksBefore = store.calls.get;
+      await sleep(30);
+      expect(store.calls.get).toBeGreaterThan(looksBefore);
+      clock.advanceSeconds(0.001);
+      const outcome = await Promise.race([obtained, sleep(300).then(() => 'still waiting')]);
+      // A wait that never ended is ended here, so that nothing polls on after the test.
+      clock.advanceSeconds(10);
+      expect(outcome).toMatchObject({ issued: { accessToken: 'own-token' }, source: 'endpoint' });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('a lease that is never given back: after twice the lease TTL, this process fetches on its own', async () => {
     const store = memoryStore();
     store.values.set(ENTRY.leaseKey, { value: 'stuck-process', expiresAt: Date.now() + 60_000 });
@@ -386,6 +430,25 @@ describe('StoreSharing: a token a resource refused (401)', () => {
     await sleep(20);
     expect(store.calls.deleteIfEquals).toBe(1);
     expect(storedPlaintext(store).token).toBe('successor-token');
+  });
+
+  it('a store left alone for a second is used again for a refused token at that second exactly', async () => {
+    const clock = useFakeClock();
+    try {
+      const store = memoryStore();
+      await putStored(store, 'refused-token');
+      const { sharing } = sharingOn(store);
+      await sharing.obtain(endpoint(), request());
+      store.failing = true;
+      await sharing.obtain(endpoint({ accessToken: 'own-token', lifetimeMs: 60_000 }), request('refused-token'));
+      store.failing = false;
+      clock.advanceSeconds(1);
+      sharing.refused('refused-token');
+      await sleep(20);
+      expect(store.values.has(ENTRY.tokenKey)).toBe(false);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('a token that never came through the store touches nothing', async () => {
@@ -459,19 +522,25 @@ describe('StoreSharing: a store that fails or hangs', () => {
   });
 
   it('is tried again after a second, and its return is reported once, with how long it was away', async () => {
-    const store = memoryStore();
-    const { sharing, events } = sharingOn(store);
-    store.failing = true;
-    const fromEndpoint = endpoint({ accessToken: 'a', lifetimeMs: 60_000 }, { accessToken: 'b', lifetimeMs: 60_000 });
-    await sharing.obtain(fromEndpoint, request());
-    store.failing = false;
-    await sleep(1_050);
-    await expect(sharing.obtain(fromEndpoint, request('a'))).resolves.toMatchObject({ issued: { accessToken: 'b' } });
-    await sharing.obtain(fromEndpoint, request()).catch(() => undefined);
-    expect(events.map((event) => event.name)).toEqual(['store:unavailable', 'store:available']);
-    const { unavailableForMs } = events[1].fields as { unavailableForMs: number };
-    expect(unavailableForMs).toBeGreaterThanOrEqual(1_000);
-    expect(unavailableForMs).toBeLessThan(5_000);
+    const clock = useFakeClock();
+    try {
+      const store = memoryStore();
+      const { sharing, events } = sharingOn(store);
+      store.failing = true;
+      const fromEndpoint = endpoint({ accessToken: 'a', lifetimeMs: 60_000 }, { accessToken: 'b', lifetimeMs: 60_000 });
+      await sharing.obtain(fromEndpoint, request());
+      store.failing = false;
+      clock.advanceSeconds(1.5);
+      await expect(sharing.obtain(fromEndpoint, request('a'))).resolves.toMatchObject({ issued: { accessToken: 'b' } });
+      clock.advanceSeconds(1);
+      await expect(sharing.obtain(fromEndpoint, request())).resolves.toMatchObject({ issued: { accessToken: 'b' }, source: 'store' });
+      expect(events).toEqual([
+        { name: 'store:unavailable', fields: { errorMessage: 'the store failed: Error', retryInMs: 1_000 } },
+        { name: 'store:available', fields: { unavailableForMs: 1_500 } },
+      ]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it.each([
@@ -599,6 +668,40 @@ describe('stored values across versions', () => {
     const key = sealing.keyFromSecret('client-secret-1', 'oauth2:token:vector');
     expect(sealing.unseal(key, 'oauth2:token:vector', VECTOR)).toBe('{"token":"abc"}');
     expect(sealing.seal(key, 'oauth2:token:vector', '{"token":"abc"}')).toMatch(/^v1\.[\w-]{16}\.[\w-]{20}\.[\w-]{22}$/);
+  });
+});
+
+describe('store keys across versions', () => {
+  // Keys this version names a client's entry with, for three kinds of client. Processes of
+  // two versions share one entry during a rolling deploy only while these stay the same.
+  it.each([
+    ['client credentials', {}, 'oauth2:token:kSTbrbpxbD-0k-CtNsKFQj-k1fqVQeouy399BtaBXYc'],
+    [
+      'the password grant, with a scope and extra parameters',
+      { scope: 'read write', grantType: 'password', username: 'alice', password: 'p', extraParams: { audience: 'api' } },
+      'oauth2:token:sdLq_vPa3lfUzcq0ZihAB8bYcGPUCdkgunKxwy9VVBI',
+    ],
+    [
+      'the jwt-bearer grant without a client',
+      {
+        clientId: undefined,
+        clientSecret: undefined,
+        grantType: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+        assertion: 'a.b.c',
+        store: memoryStore({ encryptionKey: Buffer.alloc(32, 7) }),
+      },
+      'oauth2:token:yZDvEHmjWGb8LvMANUrh9943NTpa1KmOnuRXpjp5HpI',
+    ],
+  ])('%s', (_, options, tokenKey) => {
+    const resolved = resolveOptions({
+      tokenEndpoint: 'https://auth.example.com/token',
+      clientId: 'billing',
+      clientSecret: 's',
+      store: memoryStore(),
+      ...options,
+    }).store;
+    expect(resolved?.entry.tokenKey).toBe(tokenKey);
+    expect(resolved?.entry.leaseKey).toBe(tokenKey.replace(':token:', ':lease:'));
   });
 });
 
