@@ -344,18 +344,21 @@ describe('redisStore with a client that misbehaves', () => {
     ['an object', { value: 'x' }],
     ['a boolean', true],
     ['nothing', undefined],
-  ])('rejects GET answered with %s', async (_, reply) => {
+  ])('rejects GET answered with %s, and says so', async (description, reply) => {
     await expect(redisStore(answering(() => Promise.resolve(reply))).get('k')).rejects.toThrow(
-      /^GET answered .*, expected a string or nil$/,
+      new RegExp(`^GET answered ${description}, expected a string or nil$`),
     );
   });
 
-  it.each<[string, unknown]>([
-    ['another status', 'QUEUED'],
-    ['nil', null],
-    ['a number', 1],
-  ])('rejects SET answered with %s', async (_, reply) => {
-    await expect(redisStore(answering(() => Promise.resolve(reply))).set('k', 'v', 100)).rejects.toThrow(/^SET answered .*, expected OK$/);
+  it.each<[string, unknown, string]>([
+    ['another status', 'QUEUED', 'a string of 6 characters'],
+    ['nil', null, 'an object'],
+    ['a number', 1, 'a number'],
+    ['bytes that are not OK', Buffer.from('NOPE'), '4 bytes'],
+  ])('rejects SET answered with %s, and says what it was without its content', async (_, reply, description) => {
+    await expect(redisStore(answering(() => Promise.resolve(reply))).set('k', 'v', 100)).rejects.toThrow(
+      new RegExp(`^SET answered ${description}, expected OK$`),
+    );
   });
 
   it.each<[string, unknown]>([
@@ -389,6 +392,31 @@ describe('redisStore with a client that misbehaves', () => {
     await expect(store.set('k', 'v', 100)).resolves.toBeUndefined();
     await expect(store.setIfAbsent('k', 'v', 100)).resolves.toBe(true);
     await expect(store.deleteIfEquals('k', 'v')).resolves.toBe(true);
+    replies.EVAL = 0n;
+    await expect(store.deleteIfEquals('k', 'v')).resolves.toBe(false);
+  });
+
+  it('adds an error listener only to a client that has both on and listenerCount, once, and only if it has none', () => {
+    const sendCommand = () => Promise.resolve(null);
+    const onOnly = { sendCommand, on: jest.fn() };
+    const countOnly = { sendCommand, listenerCount: jest.fn(() => 0) };
+    redisStore(onOnly);
+    redisStore(countOnly);
+    expect(onOnly.on).not.toHaveBeenCalled();
+    expect(countOnly.listenerCount).not.toHaveBeenCalled();
+    const listening = { sendCommand, on: jest.fn(), listenerCount: jest.fn(() => 1) };
+    redisStore(listening);
+    expect(listening.on).not.toHaveBeenCalled();
+    const bare = { sendCommand, on: jest.fn(), listenerCount: jest.fn(() => 0) };
+    redisStore(bare);
+    redisStore(bare);
+    expect(bare.on).toHaveBeenCalledTimes(1);
+    expect(bare.on).toHaveBeenCalledWith('error', expect.any(Function));
+  });
+
+  it('accepts any thenable the client returns, as await does', async () => {
+    const thenableFunction = Object.assign(() => undefined, { then: (resolve: (value: unknown) => void) => resolve('x') });
+    await expect(redisStore(answering(() => thenableFunction)).get('k')).resolves.toBe('x');
   });
 
   it('rejects when the client throws, without the arguments the client put on its error', async () => {
@@ -401,8 +429,35 @@ describe('redisStore with a client that misbehaves', () => {
     expect(inspect(error, { showHidden: true, depth: 10 })).not.toContain('sealed-token-value');
   });
 
-  it('rejects when the client returns no promise (callback style)', async () => {
-    await expect(redisStore(answering(() => undefined)).get('k')).rejects.toThrow(/GET failed: .*no promise/);
+  it.each<[string, unknown]>([
+    ['nothing', undefined],
+    ['null', null],
+    ['an object without then', {}],
+    ['a function without then', () => undefined],
+  ])('rejects when the client returns no promise (callback style): %s', async (_, returned) => {
+    await expect(redisStore(answering(() => returned)).get('k')).rejects.toThrow(
+      /^GET failed: Error: the client returned no promise \(a callback-style or legacy-mode client\?\)$/,
+    );
+  });
+
+  it.each<[string, unknown, string]>([
+    ['an Error without a message', new Error(''), 'GET failed: Error'],
+    ['a TypeError', new TypeError('socket closed'), 'GET failed: TypeError: socket closed'],
+    ['a string', 'connection lost', 'GET failed: Error: connection lost'],
+    ['null', null, 'GET failed: Error: null'],
+  ])('a client rejecting with %s: the store names it', async (_, reason, message) => {
+    // A fresh copy: the error's name is set when its class is made.
+    const fresh = freshRedis().redis.redisStore;
+    const { error } = await rejection(fresh(answering(() => Promise.reject(reason))).get('k'));
+    expect(error.name).toBe('RedisStoreError');
+    expect(error.message).toBe(message);
+    expect('code' in error).toBe(false);
+  });
+
+  it('keeps the code of a client error only when it is a string', async () => {
+    const withCode = (code: unknown) => answering(() => Promise.reject(Object.assign(new Error('refused'), { code })));
+    expect((await rejection(redisStore(withCode('ECONNREFUSED')).get('k'))).error).toMatchObject({ code: 'ECONNREFUSED' });
+    expect('code' in (await rejection(redisStore(withCode(111)).get('k'))).error).toBe(false);
   });
 
   it('rejects an operation the client never answers after operationTimeoutMs, and keeps nothing alive', async () => {
@@ -459,10 +514,15 @@ describe('redisStore with a client that misbehaves', () => {
     ]);
   });
 
-  it('rejects keys and values that are not strings', async () => {
+  it('rejects keys and values that are not strings, naming which', async () => {
     const store = redisStore(answering(() => Promise.resolve('OK')));
-    await expect(store.get(1 as unknown as string)).rejects.toThrow('the key must be a string; got 1');
+    const notString = 1 as unknown as string;
+    await expect(store.get(notString)).rejects.toThrow('the key must be a string; got 1');
+    await expect(store.set(notString, 'v', 100)).rejects.toThrow('the key must be a string; got 1');
     await expect(store.set('k', undefined as unknown as string, 100)).rejects.toThrow('the value must be a string; got undefined');
+    await expect(store.setIfAbsent(notString, 'v', 100)).rejects.toThrow('the key must be a string; got 1');
+    await expect(store.setIfAbsent('k', notString, 100)).rejects.toThrow('the value must be a string; got 1');
+    await expect(store.deleteIfEquals(notString, 'v')).rejects.toThrow('the key must be a string; got 1');
     await expect(store.deleteIfEquals('k', null as unknown as string)).rejects.toThrow('the expected must be a string; got null');
   });
 });
@@ -506,23 +566,31 @@ describe('redisStore validation', () => {
   });
 
   it('refuses settings that are not an object', () => {
-    expect(invalidOptionsErrorOf(() => redisStore(client, 'oauth2:' as never)).option).toBe('store');
+    expect(invalidOptionsErrorOf(() => redisStore(client, 'oauth2:' as never))).toMatchObject({
+      option: 'store',
+      message: 'Invalid option "store": expected the settings as an object; got "oauth2:"',
+    });
     expect(invalidOptionsErrorOf(() => redisStore(client, null as never)).option).toBe('store');
   });
 
   const key32 = Buffer.alloc(32, 0xab);
 
-  it.each<[string, Uint8Array | string]>([
-    ['a Buffer', key32],
-    ['a Uint8Array', new Uint8Array(key32)],
-    ['base64', key32.toString('base64')],
-    ['base64 without padding', key32.toString('base64').replace(/=$/, '')],
-    ['base64url', key32.toString('base64url')],
-  ])('takes an encryption key as %s, keeping a copy of its bytes', (_, encryptionKey) => {
+  // Its base64 holds the characters only one alphabet has: + and / in the standard one, - and _ in the URL-safe one.
+  const keyOfBothAlphabets = Buffer.alloc(32, 0xfb);
+
+  it.each<[string, Uint8Array | string, Buffer]>([
+    ['a Buffer', key32, key32],
+    ['a Uint8Array', new Uint8Array(key32), key32],
+    ['base64', key32.toString('base64'), key32],
+    ['base64 without padding', key32.toString('base64').replace(/=$/, ''), key32],
+    ['base64url', key32.toString('base64url'), key32],
+    ['base64 with + and /', keyOfBothAlphabets.toString('base64'), keyOfBothAlphabets],
+    ['base64url with - and _', keyOfBothAlphabets.toString('base64url'), keyOfBothAlphabets],
+  ])('takes an encryption key as %s, keeping a copy of its bytes', (_, encryptionKey, bytes) => {
     const store = freshRedis().redis.redisStore(client, { encryptionKey });
     const kept = store.settings!.encryptionKey as Uint8Array;
     expect(kept).toBeInstanceOf(Uint8Array);
-    expect(Buffer.from(kept).equals(key32)).toBe(true);
+    expect(Buffer.from(kept).equals(bytes)).toBe(true);
     if (encryptionKey instanceof Uint8Array) {
       expect(kept).not.toBe(encryptionKey);
       encryptionKey[0] = 0;
@@ -540,14 +608,31 @@ describe('redisStore validation', () => {
     ['hex of 32 bytes', key32.toString('hex')],
     ['a passphrase', 'correct horse battery staple'],
     ['base64 with a newline', `${key32.toString('base64')}\n`],
+    // Node's base64 decoder skips what is not base64: these would decode to 32 bytes.
+    ['base64 after other text', `!${key32.toString('base64')}`],
+    [
+      'base64 mixing both alphabets',
+      `${keyOfBothAlphabets.toString('base64').slice(0, 2)}-_${keyOfBothAlphabets.toString('base64').slice(4)}`,
+    ],
     ['an empty string', ''],
     ['a number', 42],
     ['an array of 32 numbers', Array.from({ length: 32 }, () => 1)],
+    ['an object whose text is a valid key', { toString: () => key32.toString('base64') }],
   ])('refuses an encryption key that is %s, without showing it', (_, encryptionKey) => {
     const error = freshRefusal((store) => store(client, { encryptionKey: encryptionKey as string }));
     expect(error.option).toBe('store.encryptionKey');
     expect(error.message).toMatch(/expected 32 bytes, as a Buffer\/Uint8Array or a base64 string/);
     if (typeof encryptionKey === 'string' && encryptionKey !== '') expect(error.message).not.toContain(encryptionKey.trim());
+  });
+
+  it.each<[unknown, string]>([
+    [Buffer.alloc(31), '31 bytes'],
+    ['c2hvcnQ=', 'a string of 8 characters that is not base64 of 32 bytes'],
+    [42, '42'],
+    [{}, 'an object'],
+  ])('says what a refused encryption key was, by its size or type: %p', (encryptionKey, description) => {
+    const error = freshRefusal((store) => store(client, { encryptionKey: encryptionKey as string }));
+    expect(error.message).toMatch(new RegExp(`; got ${description}$`));
   });
 
   it.each<[string, unknown]>([
@@ -566,6 +651,30 @@ describe('redisStore validation', () => {
   ])('refuses %s = %p', (name, value) => {
     const error = invalidOptionsErrorOf(() => redisStore(client, { [name]: value }));
     expect(error.option).toBe(`store.${name}`);
+  });
+
+  it('says what each setting expects', () => {
+    expect(invalidOptionsErrorOf(() => redisStore(client, { keyPrefix: 5 as never })).message).toBe(
+      'Invalid option "store.keyPrefix": expected a non-empty string; got 5',
+    );
+    expect(invalidOptionsErrorOf(() => redisStore(client, { pollIntervalMs: 0 })).message).toBe(
+      'Invalid option "store.pollIntervalMs": expected a positive integer number of milliseconds (at most 2147483647); got 0',
+    );
+  });
+
+  it("takes the longest delay of Node's timers as a setting, and a TTL up to the largest safe integer", async () => {
+    const longest = 2_147_483_647;
+    const settings = { leaseTtlMs: longest, pollIntervalMs: longest, operationTimeoutMs: longest };
+    expect(redisStore(client, settings).settings).toEqual(settings);
+    const sent: string[][] = [];
+    const store = redisStore({
+      sendCommand: (args: string[]) => {
+        sent.push(args);
+        return Promise.resolve('OK');
+      },
+    });
+    await store.set('k', 'v', Number.MAX_SAFE_INTEGER);
+    expect(sent).toEqual([['SET', 'k', 'v', 'PX', String(Number.MAX_SAFE_INTEGER)]]);
   });
 
   it('keeps valid settings, frozen; none is required', () => {

@@ -232,7 +232,6 @@ function garbage(command: string, reply: unknown, expected: string): RedisStoreE
 }
 
 function failure(command: string, error: unknown): RedisStoreError {
-  if (error instanceof RedisStoreError) return error;
   const name = error instanceof Error ? error.name : 'Error';
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | null)?.code;
