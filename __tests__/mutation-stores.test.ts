@@ -432,25 +432,6 @@ describe('StoreSharing: a token a resource refused (401)', () => {
     expect(storedPlaintext(store).token).toBe('successor-token');
   });
 
-  it('a store left alone for a second is used again for a refused token at that second exactly', async () => {
-    const clock = useFakeClock();
-    try {
-      const store = memoryStore();
-      await putStored(store, 'refused-token');
-      const { sharing } = sharingOn(store);
-      await sharing.obtain(endpoint(), request());
-      store.failing = true;
-      await sharing.obtain(endpoint({ accessToken: 'own-token', lifetimeMs: 60_000 }), request('refused-token'));
-      store.failing = false;
-      clock.advanceSeconds(1);
-      sharing.refused('refused-token');
-      await sleep(20);
-      expect(store.values.has(ENTRY.tokenKey)).toBe(false);
-    } finally {
-      jest.useRealTimers();
-    }
-  });
-
   it('a token that never came through the store touches nothing', async () => {
     const store = memoryStore();
     const { sharing } = sharingOn(store);
@@ -591,7 +572,8 @@ describe('StoreSharing: a store that fails or hangs', () => {
     }
   });
 
-  it('a refused token is not deleted while the store is left alone', async () => {
+  /** A process that took 'refused-token' from the store, then found the store failing when it fetched its successor. */
+  async function leftAloneAfterTakingRefusedToken() {
     const store = memoryStore();
     await putStored(store, 'refused-token');
     const { sharing } = sharingOn(store);
@@ -599,11 +581,29 @@ describe('StoreSharing: a store that fails or hangs', () => {
     store.failing = true;
     await sharing.obtain(endpoint({ accessToken: 'own-token', lifetimeMs: 60_000 }), request('refused-token'));
     store.failing = false;
+    return { store, sharing };
+  }
+
+  it('a refused token is not deleted while the store is left alone', async () => {
+    const { store, sharing } = await leftAloneAfterTakingRefusedToken();
     const before = store.calls.deleteIfEquals;
     sharing.refused('refused-token');
     await sleep(20);
     expect(store.calls.deleteIfEquals).toBe(before);
     expect(storedPlaintext(store).token).toBe('refused-token');
+  });
+
+  it('a store left alone for a second is used again for a refused token at that second exactly', async () => {
+    const clock = useFakeClock();
+    try {
+      const { store, sharing } = await leftAloneAfterTakingRefusedToken();
+      clock.advanceSeconds(1);
+      sharing.refused('refused-token');
+      await sleep(20);
+      expect(store.values.has(ENTRY.tokenKey)).toBe(false);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
 
