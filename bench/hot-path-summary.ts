@@ -20,6 +20,10 @@ export interface HotPathSummary {
   controlOverhead: Spread;
   /** The same in CPU time: the noise floor of `cpuOverhead`. */
   cpuControlOverhead: Spread;
+  /** Each timing process's own median wall-clock overhead, in the order they ran. */
+  processOverheads: number[];
+  /** The same in CPU time. */
+  cpuProcessOverheads: number[];
   /** Median over rounds of (plugin ÷ baseline) in the same round: 1.02 is 2 % slower. */
   ratio: number;
   /** Median bytes allocated per request, when measured. */
@@ -56,9 +60,25 @@ function paired({ baseline, plugin }: ClientFigures, combine: (plugin: number, b
   return plugin.map((value, round) => combine(value, baseline[round]));
 }
 
+/** Every process's rounds, one after the other: a round's figures stay side by side, so pairing them still holds. */
+function allRounds(figures: readonly ClientFigures[]): ClientFigures {
+  return {
+    baseline: figures.flatMap((each) => each.baseline),
+    plugin: figures.flatMap((each) => each.plugin),
+    control: figures.flatMap((each) => each.control),
+  };
+}
+
+const difference = (plugin: number, baseline: number): number => plugin - baseline;
+
 export function summarizeHotPath(results: HotPathResults, system: ModuleSystem): HotPathSummary {
-  const timing = results.timing[system];
-  const difference = (plugin: number, baseline: number): number => plugin - baseline;
+  const reports = results.timing[system];
+  const cpuReports = reports.flatMap((report) => (report.cpuFigures ? [report.cpuFigures] : []));
+  const timing = {
+    figures: allRounds(reports.map((report) => report.figures)),
+    cpuFigures: cpuReports.length === reports.length ? allRounds(cpuReports) : undefined,
+    loaded: reports[0].loaded,
+  };
   const allocation = results.allocation[system];
   return {
     baselineNs: median(timing.figures.baseline),
@@ -69,6 +89,8 @@ export function summarizeHotPath(results: HotPathResults, system: ModuleSystem):
     cpuControlOverhead: spread(
       timing.cpuFigures ? timing.cpuFigures.control.map((control, round) => control - timing.cpuFigures!.baseline[round]) : [],
     ),
+    processOverheads: reports.map((report) => median(paired(report.figures, difference))),
+    cpuProcessOverheads: cpuReports.map((figures) => median(paired(figures, difference))),
     ratio: median(paired(timing.figures, (plugin, baseline) => plugin / baseline)),
     ...('error' in allocation
       ? { bytesError: allocation.error }
@@ -82,6 +104,8 @@ const signed = (value: number, format: (magnitude: number) => string): string =>
 const micros = (ns: number): string => (Number.isFinite(ns) ? signed(ns / 1000, (magnitude) => magnitude.toFixed(2)) : '—');
 /** `+0.31 (+0.18 to +0.47)`: the median, then the interquartile range of the rounds. */
 const microsWithSpread = ({ median, q1, q3 }: Spread): string => `${micros(median)} (${micros(q1)} to ${micros(q3)})`;
+/** `+0.22, +0.42, +0.31`: one median per process. */
+const microsEach = (values: readonly number[]): string => values.map(micros).join(', ');
 
 /** `dist/index.mjs`, `axios/index.js`: the file as a reader would name it. */
 function shortPath(file: string): string {
@@ -97,6 +121,7 @@ function row(system: ModuleSystem, s: HotPathSummary): string[] {
     int(s.baselineNs),
     int(s.pluginNs),
     microsWithSpread(s.overhead),
+    microsEach(s.processOverheads),
     microsWithSpread(s.cpuOverhead),
     microsWithSpread(s.controlOverhead),
     s.ratio.toFixed(3),
@@ -112,6 +137,7 @@ export function hotPathSection(results: HotPathResults): string {
     'baseline ns/req',
     'plugin ns/req',
     'overhead µs/req, wall (IQR)',
+    'overhead µs/req, wall, each process',
     'overhead µs/req, CPU (IQR)',
     'A/A control µs/req, wall (IQR)',
     'plugin ÷ baseline',
@@ -130,14 +156,16 @@ export function hotPathSection(results: HotPathResults): string {
     return 'error' in allocation ? [`Bytes for \`${system}\` not measured: ${allocation.error}.`] : [];
   });
   const note = [
-    `The built package (dist/: ${results.build}), each module system in its own plain-Node child (no tsx), axios ${timing.require.axiosVersion}, Node ${timing.require.node}: ` +
+    `The built package (dist/: ${results.build}), each module system in plain-Node children of its own (no tsx), axios ${timing.require[0].axiosVersion}, Node ${timing.require[0].node}: ` +
       `${loaded.join('; ')}. ` +
       'Baseline: axios with a static `Authorization: Bearer` default header; plugin: `oauth2()` with its token cached ' +
       '(fetched once from an in-process token endpoint); A/A control: a second baseline client, whose distance from the baseline ' +
       'is the noise; all through an adapter that answers at once, one request at a time. ' +
-      `Medians of ${results.rounds} interleaved rounds of ${int(results.requests)} requests per client, after a warm-up; ` +
-      'within a round the clients take turns every 1,000 requests; overhead and ratio are taken per round against the baseline ' +
-      "of the same round, with the interquartile range of the rounds in brackets. Wall is elapsed time, CPU the child's CPU time " +
+      `${results.processes} processes per module system, taking turns, each measuring ${results.rounds} interleaved rounds of ` +
+      `${int(results.requests)} requests per client after a warm-up; within a round the clients take turns every 1,000 requests. ` +
+      'Overhead and ratio are taken per round against the baseline of the same round: medians over every round of every ' +
+      'process, with the interquartile range of the rounds in brackets, then the median of each process on its own. ' +
+      "Wall is elapsed time, CPU the child's CPU time " +
       '(GC threads included), which time spent preempted by other processes does not inflate. ' +
       `Bytes: young-generation growth over ${int(results.allocationRequests)} requests with no GC in between (128 MB semi-space, checked), ` +
       `median of ${results.allocationSamples} samples per client.`,
@@ -147,27 +175,40 @@ export function hotPathSection(results: HotPathResults): string {
 }
 
 /**
- * Judged on the wall-clock median, the figure the issue's bar was measured in, when that
+ * Judged on the wall-clock medians, the figure the issue's bar was measured in, when that
  * measure is quiet enough to judge by: for both module systems its A/A control (a client
  * identical to the baseline) is within half the bar of the baseline. Otherwise on the
- * CPU-time median under the same condition on the CPU-time A/A control, since time spent
+ * CPU-time medians under the same condition on the CPU-time A/A control, since time spent
  * preempted by other processes does not inflate CPU time. When neither is quiet enough,
  * INCONCLUSIVE: a rerun on a quieter machine decides.
+ *
+ * The measure then decides only if the processes agree: PASS when every process of both
+ * module systems is at or below the bar, FAIL when every process of one module system is
+ * above it, INCONCLUSIVE when they fall on both sides. A single process once measured
+ * +0.72 µs where four others of the same build measured +0.14 to +0.42.
  */
 export function hotPathVerdict(results: HotPathResults): Verdict {
   const parts = MODULE_SYSTEMS.map((system) => ({ system, s: summarizeHotPath(results, system) }));
   const half = MAX_HOT_PATH_OVERHEAD_MICROS / 2;
   const measures = [
-    { name: 'wall-clock median', overhead: (s: HotPathSummary) => s.overhead, control: (s: HotPathSummary) => s.controlOverhead },
-    { name: 'CPU-time median', overhead: (s: HotPathSummary) => s.cpuOverhead, control: (s: HotPathSummary) => s.cpuControlOverhead },
+    {
+      name: 'wall-clock medians',
+      perProcess: (s: HotPathSummary) => s.processOverheads,
+      control: (s: HotPathSummary) => s.controlOverhead,
+    },
+    {
+      name: 'CPU-time medians',
+      perProcess: (s: HotPathSummary) => s.cpuProcessOverheads,
+      control: (s: HotPathSummary) => s.cpuControlOverhead,
+    },
   ].map((measure) => ({
     ...measure,
     quiet: parts.every(({ s }) => Math.abs(measure.control(s).median) / 1000 <= half),
   }));
   const figures = parts.map(
     ({ system, s }) =>
-      `${system} ${microsWithSpread(s.overhead)} µs wall (A/A control ${micros(s.controlOverhead.median)}), ` +
-      `${microsWithSpread(s.cpuOverhead)} µs CPU (A/A control ${micros(s.cpuControlOverhead.median)})`,
+      `${system} ${microsWithSpread(s.overhead)} µs wall (processes ${microsEach(s.processOverheads)}; A/A control ${micros(s.controlOverhead.median)}), ` +
+      `${microsWithSpread(s.cpuOverhead)} µs CPU (processes ${microsEach(s.cpuProcessOverheads)}; A/A control ${micros(s.cpuControlOverhead.median)})`,
   );
   const target = `hot-path overhead ≤ ${MAX_HOT_PATH_OVERHEAD_MICROS} µs/request`;
   const line = `built package over a static header, require and import: ${figures.join('; ')}`;
@@ -180,7 +221,17 @@ export function hotPathVerdict(results: HotPathResults): Verdict {
       line,
     };
   }
-  const pass = parts.every(({ s }) => judge.overhead(s).median / 1000 <= MAX_HOT_PATH_OVERHEAD_MICROS);
+  const bar = MAX_HOT_PATH_OVERHEAD_MICROS * 1000;
+  const pass = parts.every(({ s }) => judge.perProcess(s).every((overhead) => overhead <= bar));
+  const fail = parts.some(({ s }) => judge.perProcess(s).every((overhead) => overhead > bar));
   const fallback = judge === measures[0] ? '' : ` (wall-clock A/A control beyond ${half} µs)`;
-  return { outcome: pass ? 'PASS' : 'FAIL', target, decidedBy: `${judge.name}${fallback}`, line };
+  if (!pass && !fail) {
+    return {
+      outcome: 'INCONCLUSIVE',
+      target,
+      decidedBy: `the ${judge.name}${fallback} (its processes fall on both sides of the bar)`,
+      line,
+    };
+  }
+  return { outcome: pass ? 'PASS' : 'FAIL', target, decidedBy: `${judge.name} of every process${fallback}`, line };
 }

@@ -30,11 +30,15 @@ export interface ChildReport {
 export interface HotPathResults {
   /** Whether dist/ was built by this run, and why. */
   build: string;
+  /** Timing children per module system: what differs from one process to the next is part of the noise. */
+  processes: number;
+  /** Rounds per timing child. */
   rounds: number;
   requests: number;
   allocationSamples: number;
   allocationRequests: number;
-  timing: Record<ModuleSystem, ChildReport>;
+  /** One report per timing child, in the order they ran. */
+  timing: Record<ModuleSystem, ChildReport[]>;
   /** Bytes per request, or why they could not be measured (e.g. a GC during a sample). */
   allocation: Record<ModuleSystem, ChildReport | { error: string }>;
 }

@@ -25,9 +25,11 @@ export interface Settings {
   longRunConcurrency: number;
   longRunPauseMs: number;
   /**
-   * Hot path of the built package (hot-path-modules.ts): measured rounds, requests per
-   * client per round (in slices of 1,000, rounded), and allocation samples per client.
+   * Hot path of the built package (hot-path-modules.ts): child processes per module
+   * system, measured rounds per process, requests per client per round (in slices of
+   * 1,000, rounded), and allocation samples per client.
    */
+  hotPathProcesses: number;
   hotPathRounds: number;
   hotPathRequests: number;
   hotPathAllocationSamples: number;
@@ -76,7 +78,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     longRunTokenSeconds: number('BENCH_LONG_TOKEN_SECONDS', 5, 2),
     longRunConcurrency: number('BENCH_LONG_CONCURRENCY', 2, 2),
     longRunPauseMs: number('BENCH_LONG_PAUSE_MS', 2, 2),
-    hotPathRounds: number('BENCH_HOTPATH_ROUNDS', 11, 5),
+    hotPathProcesses: number('BENCH_HOTPATH_PROCESSES', 3, 2),
+    hotPathRounds: number('BENCH_HOTPATH_ROUNDS', 7, 4),
     hotPathRequests: number('BENCH_HOTPATH_REQUESTS', 20_000, 5_000),
     hotPathAllocationSamples: number('BENCH_HOTPATH_ALLOCATION_SAMPLES', 7, 5),
     heapWarmupRequests: number('BENCH_HEAP_WARMUP', 20_000, 5_000),
