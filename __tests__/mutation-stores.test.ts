@@ -796,6 +796,14 @@ describe('option store: the entry of a client, its key and its timing', () => {
     );
     expect(() => freshlyResolved({ store: null })).toThrow(/missing get, set, setIfAbsent, deleteIfEquals$/);
     expect(freshlyResolved({ store: memoryStore() }).store).toBeDefined();
+    // What counts is the four operations, not the kind of value that carries them.
+    const operations = {
+      get: async () => undefined,
+      set: async () => undefined,
+      setIfAbsent: async () => true,
+      deleteIfEquals: async () => true,
+    };
+    expect(freshlyResolved({ store: Object.assign(() => undefined, operations) }).store).toBeDefined();
     expect(() => resolved({ store: 'redis://localhost' })).toThrow(InvalidOptionsError);
   });
 

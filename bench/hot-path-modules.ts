@@ -16,8 +16,8 @@
  * CJS build; hot-path-import.mjs: dist/index.mjs and axios' ESM build). Timing runs in
  * several children per module system, taking turns: two processes of the same build
  * differed by up to 0.5 µs per request (each settles into its own compiled code), more
- * than the rounds within one process did, so one process alone could not decide. Then one child per module system
- * with a large semi-space measures exact bytes per request.
+ * than the rounds within one process did, so one process alone could not decide. Then
+ * one child per module system with a large semi-space measures exact bytes per request.
  * dist/ is built first when it is missing or older than lib/ (ensure-build.ts).
  */
 import { fork } from 'node:child_process';

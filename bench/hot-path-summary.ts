@@ -22,7 +22,7 @@ export interface HotPathSummary {
   cpuControlOverhead: Spread;
   /** Each timing process's own median wall-clock overhead, in the order they ran. */
   processOverheads: number[];
-  /** The same in CPU time. */
+  /** The same in CPU time; NaN for a process that reported no CPU figures. */
   cpuProcessOverheads: number[];
   /** Median over rounds of (plugin ÷ baseline) in the same round: 1.02 is 2 % slower. */
   ratio: number;
@@ -90,7 +90,7 @@ export function summarizeHotPath(results: HotPathResults, system: ModuleSystem):
       timing.cpuFigures ? timing.cpuFigures.control.map((control, round) => control - timing.cpuFigures!.baseline[round]) : [],
     ),
     processOverheads: reports.map((report) => median(paired(report.figures, difference))),
-    cpuProcessOverheads: cpuReports.map((figures) => median(paired(figures, difference))),
+    cpuProcessOverheads: reports.map((report) => (report.cpuFigures ? median(paired(report.cpuFigures, difference)) : NaN)),
     ratio: median(paired(timing.figures, (plugin, baseline) => plugin / baseline)),
     ...('error' in allocation
       ? { bytesError: allocation.error }
@@ -217,19 +217,21 @@ export function hotPathVerdict(results: HotPathResults): Verdict {
     return {
       outcome: 'INCONCLUSIVE',
       target,
-      decidedBy: `the wall-clock or CPU-time median (an A/A control beyond ${half} µs in each: too noisy; rerun on a quieter machine)`,
+      decidedBy: `the wall-clock or CPU-time medians (an A/A control beyond ${half} µs in each: too noisy; rerun on a quieter machine)`,
       line,
     };
   }
   const bar = MAX_HOT_PATH_OVERHEAD_MICROS * 1000;
-  const pass = parts.every(({ s }) => judge.perProcess(s).every((overhead) => overhead <= bar));
-  const fail = parts.some(({ s }) => judge.perProcess(s).every((overhead) => overhead > bar));
+  // Every process must have a figure: a verdict on part of them, or on none, is no verdict.
+  const complete = parts.every(({ s }) => s.processOverheads.length > 0 && judge.perProcess(s).every(Number.isFinite));
+  const pass = complete && parts.every(({ s }) => judge.perProcess(s).every((overhead) => overhead <= bar));
+  const fail = complete && parts.some(({ s }) => judge.perProcess(s).every((overhead) => overhead > bar));
   const fallback = judge === measures[0] ? '' : ` (wall-clock A/A control beyond ${half} µs)`;
   if (!pass && !fail) {
     return {
       outcome: 'INCONCLUSIVE',
       target,
-      decidedBy: `the ${judge.name}${fallback} (its processes fall on both sides of the bar)`,
+      decidedBy: `the ${judge.name}${fallback} (${complete ? 'its processes fall on both sides of the bar' : 'a process gave no figure'})`,
       line,
     };
   }

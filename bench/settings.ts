@@ -54,6 +54,12 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(raw)}`);
     return value;
   };
+  /** A count of processes or rounds: a whole number, at least 1. */
+  const count = (name: string, full: number, short: number): number => {
+    const value = number(name, full, short);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number of at least 1, got ${value}`);
+    return value;
+  };
   const only = (env.BENCH_ONLY ?? '')
     .split(',')
     .map((name) => name.trim())
@@ -78,8 +84,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     longRunTokenSeconds: number('BENCH_LONG_TOKEN_SECONDS', 5, 2),
     longRunConcurrency: number('BENCH_LONG_CONCURRENCY', 2, 2),
     longRunPauseMs: number('BENCH_LONG_PAUSE_MS', 2, 2),
-    hotPathProcesses: number('BENCH_HOTPATH_PROCESSES', 3, 2),
-    hotPathRounds: number('BENCH_HOTPATH_ROUNDS', 7, 4),
+    hotPathProcesses: count('BENCH_HOTPATH_PROCESSES', 3, 2),
+    hotPathRounds: count('BENCH_HOTPATH_ROUNDS', 7, 4),
     hotPathRequests: number('BENCH_HOTPATH_REQUESTS', 20_000, 5_000),
     hotPathAllocationSamples: number('BENCH_HOTPATH_ALLOCATION_SAMPLES', 7, 5),
     heapWarmupRequests: number('BENCH_HEAP_WARMUP', 20_000, 5_000),

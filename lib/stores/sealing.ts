@@ -32,7 +32,8 @@ export function unseal(key: Uint8Array, entry: string, sealed: string): string |
   if (parts.length !== 4 || parts[0] !== FORMAT) return undefined;
   const [iv, ciphertext, tag] = parts.slice(1).map((part) => Buffer.from(part, 'base64url'));
   // Node's GCM verifies a tag cut to as few as 4 bytes: only a full one is ours. An IV of
-  // another length needs no check of its own: the tag does not verify under it.
+  // another length needs no check of its own: without the key, no tag verifies under any
+  // IV, and an empty or over-long one throws inside the try below.
   if (tag.length !== TAG_BYTES) return undefined;
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, iv);
