@@ -28,6 +28,15 @@ function busyFor(ms: number): void {
   now += ms;
 }
 
+/** A 100 ms deadline whose timer fires after the process was busy for `busyMs` past it. */
+function firedLate(busyMs: number): { expire: jest.Mock; cancel: () => void } {
+  const expire = jest.fn();
+  const cancel = storeDeadline(100, expire);
+  busyFor(busyMs);
+  elapse(100);
+  return { expire, cancel };
+}
+
 describe('the deadline of a store operation', () => {
   it('expires once, when the operation has had its time, and not before', () => {
     const expire = jest.fn();
@@ -58,10 +67,7 @@ describe('the deadline of a store operation', () => {
   });
 
   it('a timer more than 10 ms late gives the time this process was busy back, once it fires', () => {
-    const expire = jest.fn();
-    storeDeadline(100, expire);
-    busyFor(30);
-    elapse(100);
+    const { expire } = firedLate(30);
     expect(expire).not.toHaveBeenCalled();
     elapse(29);
     expect(expire).not.toHaveBeenCalled();
@@ -70,10 +76,7 @@ describe('the deadline of a store operation', () => {
   });
 
   it('gives back at most the operation timeout, however long the process was busy', () => {
-    const expire = jest.fn();
-    storeDeadline(100, expire);
-    busyFor(5_000);
-    elapse(100);
+    const { expire } = firedLate(5_000);
     elapse(99);
     expect(expire).not.toHaveBeenCalled();
     elapse(1);
@@ -81,20 +84,14 @@ describe('the deadline of a store operation', () => {
   });
 
   it('gives time back only once: late again, it expires', () => {
-    const expire = jest.fn();
-    storeDeadline(100, expire);
-    busyFor(30);
-    elapse(100);
+    const { expire } = firedLate(30);
     busyFor(50);
     elapse(30);
     expect(expire).toHaveBeenCalledTimes(1);
   });
 
   it('cancelled after it gave time back, it never expires', () => {
-    const expire = jest.fn();
-    const cancel = storeDeadline(100, expire);
-    busyFor(30);
-    elapse(100);
+    const { expire, cancel } = firedLate(30);
     cancel();
     elapse(1_000);
     expect(expire).not.toHaveBeenCalled();
@@ -102,9 +99,7 @@ describe('the deadline of a store operation', () => {
 
   it('never keeps the process alive: its timers are unreferenced', () => {
     const setTimeoutSpy = jest.spyOn(global, 'setTimeout');
-    storeDeadline(100, jest.fn());
-    busyFor(30);
-    elapse(100);
+    firedLate(30);
     const timers = setTimeoutSpy.mock.results.map((result) => result.value as NodeJS.Timeout);
     expect(timers).toHaveLength(2);
     for (const timer of timers) expect(timer.hasRef()).toBe(false);
